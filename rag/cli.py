@@ -1,0 +1,155 @@
+"""The ``rag`` command line: ingest, search, ask, brief, eval, serve, bench; each with ``--json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from rag.ingest import ingest_paths
+from rag.services import Services
+from rag.settings import Settings
+from rag.types import SearchFilters
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over conflict news.")
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/after.")]
+Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/before.")]
+Outlet = Annotated[list[str] | None, typer.Option("--outlet", help="Only this outlet (repeatable).")]
+
+
+def build_settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    """Settings from the environment, with command-line options taking precedence."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def print_json(value: Any) -> None:
+    """Write JSON to stdout (pydantic models through their own serialiser)."""
+    if isinstance(value, BaseModel):
+        text = value.model_dump_json(indent=2)
+    else:
+        text = json.dumps(_plain(value), indent=2, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles (.txt .md .html .jsonl).")],
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ingest articles; unchanged ones are skipped, reprints recorded, bad files reported."""
+    services = Services(build_settings(data_dir))
+    if as_json:
+        report = ingest_paths(paths, services.store, services.embedder, services.settings)
+        print_json({"counts": report.counts(), **report.model_dump(mode="json")})
+    else:
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task("ingesting", total=None)
+            report = ingest_paths(
+                paths, services.store, services.embedder, services.settings,
+                progress=lambda name: progress.update(task, advance=1, description=f"ingesting {name}"),
+            )
+        counts = report.counts()
+        console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
+        for reprint, original in report.duplicates.items():
+            console.print(f"  reprint: {reprint} duplicates {original}")
+        for error in report.failed:
+            console.print(f"  [red]failed[/red] {error.source}: {error.reason}")
+    if report.failed and not (report.added or report.updated or report.unchanged or report.duplicates):
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", min=1, help="How many chunks to return.")] = 6,
+    since: Since = None,
+    until: Until = None,
+    outlet: Outlet = None,
+    article: Annotated[list[str] | None, typer.Option("--article", help="Only this article id (repeatable).")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Hybrid (dense + BM25) search over the indexed chunks."""
+    services = Services(build_settings(data_dir))
+    filters = SearchFilters(
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        outlets=outlet or [],
+        article_ids=article or [],
+    )
+    hits = services.retriever.search(query, k=k, filters=filters)
+    if as_json:
+        print_json([hit.model_dump(mode="json") for hit in hits])
+        return
+    table = Table("#", "score", "article", "outlet", "date", "text", show_lines=True)
+    for rank, hit in enumerate(hits, start=1):
+        table.add_row(
+            str(rank), f"{hit.score:.4f}", f"{hit.title}\n[dim]{hit.chunk_id}[/dim]", hit.outlet or "",
+            str(hit.published_at or ""), hit.text[:300],
+        )
+    console.print(table if hits else "no matching chunks")
+
+
+@app.command()
+def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
+    """List the indexed articles."""
+    store = Services(build_settings(data_dir)).store
+    found = store.list_articles()
+    if as_json:
+        print_json([a.model_dump(mode="json", exclude={"body"}) for a in found])
+        return
+    table = Table("id", "title", "outlet", "published", "note")
+    for a in found:
+        note = f"reprint of {a.duplicate_of}" if a.duplicate_of else ""
+        table.add_row(a.id, a.title, a.outlet or "", str(a.published_at or ""), note)
+    console.print(table)
+
+
+@app.command()
+def delete(
+    article_id: Annotated[str, typer.Argument(help="The article id to remove.")],
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove one article and its chunks."""
+    store = Services(build_settings(data_dir)).store
+    with store.write_lock():
+        deleted = store.delete_article(article_id)
+    if as_json:
+        print_json({"deleted": deleted, "article_id": article_id})
+    elif deleted:
+        console.print(f"deleted {article_id}")
+    if not deleted:
+        raise fail(f"no article with id {article_id!r}")

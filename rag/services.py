@@ -1,0 +1,46 @@
+"""Build the long-lived parts (store, embedder, retriever, chat model) once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from rag.embed import Embedder, load_embedder
+from rag.retrieve import HybridRetriever
+from rag.settings import Settings
+from rag.store import Store
+
+if TYPE_CHECKING:
+    from rag.llm import ChatModel
+
+
+@dataclass
+class Services:
+    """Lazily built parts: a search never loads the chat model, an ``articles`` listing no embedder."""
+
+    settings: Settings
+    embedder_override: Embedder | None = None
+    chat_override: ChatModel | None = field(default=None)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.embedder_override is not None:
+            return self.embedder_override
+        return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.store, self.embedder, self.settings.max_chunks_per_article)
+
+    @cached_property
+    def chat(self) -> ChatModel:
+        if self.chat_override is not None:
+            return self.chat_override
+        from rag.llm import build_chat_model
+
+        return build_chat_model(self.settings)

