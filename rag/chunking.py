@@ -13,7 +13,7 @@ _ABBREVIATIONS = frozenset(
 )
 # A sentence ends at . ! or ? (optionally followed by closing quotes/brackets) before whitespace.
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)")
-_OPENERS = "\"'“‘([" 
+_OPENERS = "\"'“‘(["
 
 
 def _is_real_end(text: str, end: int, next_start: int) -> bool:
@@ -93,3 +93,8 @@ def chunk_article(article_id: str, body: str, size: int, overlap: int) -> list[C
             break
         first = max(last + 1 - overlap, first + 1)
     return chunks
+
+
+def search_text(title: str, text: str) -> str:
+    """What retrievers see for a chunk: its article's title, then the chunk (a contextual header)."""
+    return f"{title}\n\n{text}"

@@ -23,10 +23,16 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answer
 console = Console()
 err_console = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/after.")]
-Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/before.")]
+Since = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/after.")
+]
+Until = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/before.")
+]
 Outlet = Annotated[list[str] | None, typer.Option("--outlet", help="Only this outlet (repeatable).")]
 
 
@@ -64,7 +70,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles (.txt .md .html .jsonl).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders of articles (.txt .md .html .jsonl).")
+    ],
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -77,7 +85,10 @@ def ingest(
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("ingesting", total=None)
             report = ingest_paths(
-                paths, services.store, services.embedder, services.settings,
+                paths,
+                services.store,
+                services.embedder,
+                services.settings,
                 progress=lambda name: progress.update(task, advance=1, description=f"ingesting {name}"),
             )
         counts = report.counts()
@@ -97,7 +108,9 @@ def search(
     since: Since = None,
     until: Until = None,
     outlet: Outlet = None,
-    article: Annotated[list[str] | None, typer.Option("--article", help="Only this article id (repeatable).")] = None,
+    article: Annotated[
+        list[str] | None, typer.Option("--article", help="Only this article id (repeatable).")
+    ] = None,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -116,8 +129,12 @@ def search(
     table = Table("#", "score", "article", "outlet", "date", "text", show_lines=True)
     for rank, hit in enumerate(hits, start=1):
         table.add_row(
-            str(rank), f"{hit.score:.4f}", f"{hit.title}\n[dim]{hit.chunk_id}[/dim]", hit.outlet or "",
-            str(hit.published_at or ""), hit.text[:300],
+            str(rank),
+            f"{hit.score:.4f}",
+            f"{hit.title}\n[dim]{hit.chunk_id}[/dim]",
+            hit.outlet or "",
+            str(hit.published_at or ""),
+            hit.text[:300],
         )
     console.print(table if hits else "no matching chunks")
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from rag.chunking import chunk_article
+from rag.chunking import chunk_article, search_text
 from rag.corpus import read_sources
 from rag.dedupe import DuplicateIndex, decode_signature, encode_signature, signature
 from rag.embed import Embedder
@@ -18,7 +18,11 @@ Progress = Callable[[str], None]
 
 
 def ingest_paths(
-    paths: Sequence[Path], store: Store, embedder: Embedder, settings: Settings, progress: Progress | None = None
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest every article under ``paths``; bad items are reported, never fatal to the batch."""
     return ingest_items(read_sources(paths), store, embedder, settings, progress)
@@ -41,7 +45,9 @@ def ingest_items(
             if isinstance(item, ItemError):
                 report.failed.append(item)
             elif item.id in seen:
-                report.failed.append(ItemError(source=item.id, reason="the same article id appears twice in this batch"))
+                report.failed.append(
+                    ItemError(source=item.id, reason="the same article id appears twice in this batch")
+                )
             else:
                 seen.add(item.id)
                 _ingest_one(item, store, embedder, settings, duplicates, report)
@@ -59,7 +65,11 @@ def _ingest_one(
     report: IngestReport,
 ) -> None:
     existing = store.get_article(article.id)
-    if existing is not None and existing.content_hash == article.content_hash and _same_metadata(existing, article):
+    if (
+        existing is not None
+        and existing.content_hash == article.content_hash
+        and _same_metadata(existing, article)
+    ):
         report.unchanged.append(article.id)
         return
     sketch = signature(article.body)
@@ -80,10 +90,12 @@ def _ingest_one(
     (report.updated if existing is not None else report.added).append(article.id)
 
 
-def _index_article(article: Article, store: Store, embedder: Embedder, settings: Settings, minhash: str) -> int:
+def _index_article(
+    article: Article, store: Store, embedder: Embedder, settings: Settings, minhash: str
+) -> int:
     """Embed the new chunks first; only then replace the old ones, so a failure keeps the old index."""
     chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
-    texts = [c.text for c in chunks]
+    texts = [search_text(article.title, c.text) for c in chunks]
     embeddings: list[list[float]] = []
     for start in range(0, len(texts), settings.embed_batch_size):
         embeddings.extend(embedder.embed(texts[start : start + settings.embed_batch_size]))
@@ -92,7 +104,9 @@ def _index_article(article: Article, store: Store, embedder: Embedder, settings:
     return len(chunks)
 
 
-def _record_reprint(article: Article, original: str, store: Store, embedder: Embedder, sketch_text: str) -> None:
+def _record_reprint(
+    article: Article, original: str, store: Store, embedder: Embedder, sketch_text: str
+) -> None:
     """Keep the reprint's metadata (its outlet stays known) but index no chunks of its own."""
     reprint = article.model_copy(update={"duplicate_of": original})
     store.replace_chunks(reprint, [], [])
@@ -100,7 +114,12 @@ def _record_reprint(article: Article, original: str, store: Store, embedder: Emb
 
 
 def _same_metadata(old: Article, new: Article) -> bool:
-    return (old.title, old.outlet, old.published_at, old.url) == (new.title, new.outlet, new.published_at, new.url)
+    return (old.title, old.outlet, old.published_at, old.url) == (
+        new.title,
+        new.outlet,
+        new.published_at,
+        new.url,
+    )
 
 
 def _mean(vectors: list[list[float]]) -> list[float]:

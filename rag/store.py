@@ -106,7 +106,9 @@ class Store:
     def fingerprint(self) -> tuple[tuple[str, str], ...]:
         """(id, content hash) of every article: changes whenever the indexed text changes."""
         found = self.articles.get(include=["metadatas"])
-        return tuple(sorted((i, str(m.get("content_hash", ""))) for i, m in zip(found["ids"], found["metadatas"])))
+        return tuple(
+            sorted((i, str(m.get("content_hash", ""))) for i, m in zip(found["ids"], found["metadatas"]))
+        )
 
     def put_article(self, article: Article, embedding: Sequence[float], minhash: str) -> None:
         self.articles.upsert(
@@ -118,7 +120,9 @@ class Store:
 
     # Chunks ---------------------------------------------------------------------------------
 
-    def replace_chunks(self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+    def replace_chunks(
+        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
+    ) -> None:
         """Write an article's new chunks, then delete the old ones that the new set no longer has."""
         old_ids = set(self.chunk_ids(article.id))
         if chunks:
@@ -164,7 +168,13 @@ class Store:
             include=["documents", "metadatas", "distances"],
         )
         return list(
-            zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=True)
+            zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
         )
 
     def counts(self) -> dict[str, int]:

@@ -1,0 +1,27 @@
+# Two entry points for a fresh machine: `make demo` (set up + main job) and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+QUESTION ?= What did Pakistan say about the drone strikes in Kabul?
+export HF_HUB_OFFLINE := 1
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: setup demo test eval lint
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup
+	$(BIN)/rag ingest corpus/seeds
+	$(BIN)/rag search "$(QUESTION)" --k 3
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check rag api evals tests

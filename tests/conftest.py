@@ -1,0 +1,59 @@
+"""Shared fixtures: settings in a temp dir, fake and real embedders, a seeded real index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.embed import Embedder, HashingEmbedder, load_embedder
+from rag.ingest import ingest_paths
+from rag.retrieve import HybridRetriever
+from rag.settings import Settings
+from rag.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DIR = ROOT / "corpus" / "seeds"
+GOLDEN = ROOT / "evals" / "datasets" / "seed_golden.jsonl"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, chroma_url=None, _env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Embedder:
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
+) -> Iterator[HybridRetriever]:
+    """The three seed articles in a real on-disk Chroma, embedded with the real model."""
+    settings = make_settings(tmp_path_factory.mktemp("seed") / "data")
+    store = Store(settings)
+    report = ingest_paths([SEED_DIR], store, real_embedder, settings)
+    assert report.failed == [] and len(report.added) == 3
+    yield HybridRetriever(store, real_embedder, settings.max_chunks_per_article)
+
+
+def golden_rows() -> list[dict[str, object]]:
+    return [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rag.embed import HashingEmbedder
+from rag.ingest import ingest_paths
+from rag.retrieve import HybridRetriever, cap_per_article, rrf_fuse, tokenize
+from rag.settings import Settings
+from rag.store import Store
+from rag.types import SearchFilters, SearchHit
+from tests.conftest import SEED_DIR, golden_rows
+
+
+def test_rrf_rewards_agreement_between_retrievers() -> None:
+    fused = rrf_fuse({"dense": ["a", "b", "c"], "bm25": ["b", "d"]})
+    assert [item for item, _, _ in fused] == ["b", "a", "d", "c"]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[0][2] == {"dense": 2, "bm25": 1}
+    assert fused[2][1] == pytest.approx(1 / 62)
+
+
+def test_rrf_breaks_ties_by_id_for_stable_output() -> None:
+    assert [item for item, _, _ in rrf_fuse({"dense": ["z"], "bm25": ["y"]})] == ["y", "z"]
+
+
+def _hit(chunk_id: str, article_id: str) -> SearchHit:
+    return SearchHit(
+        chunk_id=chunk_id,
+        article_id=article_id,
+        title="",
+        outlet=None,
+        published_at=None,
+        url=None,
+        text="",
+        start=0,
+        end=0,
+        score=0.0,
+        retrievers=["dense"],
+    )
+
+
+def test_cap_per_article_keeps_order_and_limits_each_article() -> None:
+    hits = [_hit("a:0", "a"), _hit("a:1", "a"), _hit("b:0", "b"), _hit("a:2", "a")]
+    assert [h.chunk_id for h in cap_per_article(hits, 2)] == ["a:0", "a:1", "b:0"]
+
+
+def test_tokenize_drops_stopwords_and_stems() -> None:
+    assert tokenize("Who accused the militants in Kabul?") == ["accus", "milit", "kabul"]
+
+
+@pytest.fixture
+def fake_index(store: Store, settings: Settings, fake_embedder: HashingEmbedder) -> HybridRetriever:
+    ingest_paths([SEED_DIR], store, fake_embedder, settings)
+    return HybridRetriever(store, fake_embedder, max_per_article=2)
+
+
+def test_with_a_content_dependent_fake_the_matching_article_ranks_first(fake_index: HybridRetriever) -> None:
+    hits = fake_index.search("Crocus City Hall massacre Moscow Kerman", k=3)
+    assert hits[0].article_id == "000_6a5e87b74b7ecf65"
+    assert set(hits[0].retrievers) == {"dense", "bm25"}
+
+
+def test_no_article_contributes_more_than_the_cap(fake_index: HybridRetriever) -> None:
+    hits = fake_index.search("Kabul Pakistan Taliban", k=6)
+    counts = {a: sum(h.article_id == a for h in hits) for a in {h.article_id for h in hits}}
+    assert max(counts.values()) <= 2 and len(hits) == 6
+
+
+@pytest.mark.parametrize(
+    ("filters", "allowed"),
+    [
+        (SearchFilters(since=dt.date(2026, 3, 1)), {"004_fce48783007ea49c"}),
+        (SearchFilters(until=dt.date(2026, 3, 2)), set()),
+        (SearchFilters(outlets=["The World"]), {"004_fce48783007ea49c"}),
+        (SearchFilters(outlets=["Nobody"]), set()),
+        (SearchFilters(article_ids=["003_4d3fdf98ee31191a"]), {"003_4d3fdf98ee31191a"}),
+    ],
+)
+def test_filters_exclude_what_they_should(
+    fake_index: HybridRetriever, filters: SearchFilters, allowed: set[str]
+) -> None:
+    hits = fake_index.search("Kabul airstrikes Pakistan drones", k=6, filters=filters)
+    assert {h.article_id for h in hits} == allowed
+
+
+SINGLE_SOURCE = [
+    r
+    for r in golden_rows()
+    if r["answerable"]
+    and len(r["sources"]) == 1
+    and "single" in r["tags"]  # type: ignore[arg-type]
+    and not any(t.startswith("followup_of:") for t in r["tags"])  # type: ignore[union-attr]
+]
+
+
+def test_there_are_enough_single_source_questions() -> None:
+    assert len(SINGLE_SOURCE) >= 10
+
+
+@pytest.mark.parametrize("row", SINGLE_SOURCE, ids=lambda r: r["id"])
+def test_the_article_that_answers_ranks_first_with_the_real_embedder(
+    seed_index: HybridRetriever, row: dict
+) -> None:
+    hits = seed_index.search(row["question"], k=5)
+    assert hits[0].article_id == row["sources"][0], [h.article_id for h in hits]
+
+
+def test_real_search_honours_the_date_filter(seed_index: HybridRetriever) -> None:
+    hits = seed_index.search("open war", k=5, filters=SearchFilters(until=dt.date(2026, 1, 1)))
+    assert hits == []
