@@ -104,3 +104,69 @@ class IngestReport(BaseModel):
             "duplicates": len(self.duplicates),
             "failed": len(self.failed),
         }
+
+
+class Evidence(BaseModel):
+    """One sentence of a retrieved chunk, numbered as it was shown to the model."""
+
+    number: int
+    text: str
+    article_id: str
+    chunk_id: str
+    title: str
+    outlet: str | None
+    published_at: dt.date | None
+    url: str | None
+    start: int
+    """Offset of the sentence in its article's body."""
+    end: int
+    relevance: float
+    """How well the sentence matches the question (0..1)."""
+
+
+class Citation(BaseModel):
+    """A checkable source: the exact quote and where it sits in the article."""
+
+    article_id: str
+    title: str
+    outlet: str | None
+    published_at: dt.date | None
+    url: str | None
+    chunk_id: str
+    quote: str
+    """Exact text of the article at ``start:end``."""
+    start: int
+    end: int
+    support: float
+    """How well the answer sentences citing this quote are supported by it (0..1)."""
+
+
+class AnswerSentence(BaseModel):
+    """A sentence of the answer and the citation numbers backing it."""
+
+    text: str
+    citations: list[int]
+    support: float
+    quoted: bool = False
+    """True when the sentence is a verbatim evidence quote (fallback or added counter-claim)."""
+
+
+class Answer(BaseModel):
+    """The answer object: every sentence cited and verified, or a refusal with its reason."""
+
+    question: str
+    standalone_question: str | None = None
+    """The follow-up rewritten to stand alone, when it was rewritten."""
+    text: str
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: dict[int, Citation] = Field(default_factory=dict)
+    refused: bool = False
+    reason: str | None = None
+    mode: Literal["generated", "quoted", "refused"] = "generated"
+    """How the text came about: model sentences that passed verification, quoted evidence, or a refusal."""
+    dropped: list[str] = Field(default_factory=list)
+    """Model sentences removed because no evidence supported them."""
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+    model: str
+    timings: dict[str, float] = Field(default_factory=dict)
+    """Milliseconds per stage: rewrite, retrieve, select, generate, verify."""

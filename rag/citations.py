@@ -1,0 +1,111 @@
+"""Parse citation markers out of model text, verify each sentence, repair or drop, renumber densely."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.chunking import split_sentences
+from rag.types import AnswerSentence, Citation, Evidence
+from rag.verify import SUPPORT_THRESHOLD, support_score
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+
+@dataclass
+class DraftSentence:
+    """A model sentence with marker text removed and the numbers it cited."""
+
+    text: str
+    cited: list[int] = field(default_factory=list)
+
+
+def parse_markers(answer: str) -> list[DraftSentence]:
+    """Split model output into sentences with their cited numbers.
+
+    Markers at the start of a sentence ("… Kabul. [2] Next …") belong to the sentence before.
+    """
+    drafts: list[DraftSentence] = []
+    for span in split_sentences(answer):
+        text = span.text
+        leading = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.,;]?)+", text)
+        if leading and drafts:
+            drafts[-1].cited.extend(_numbers(leading.group()))
+            text = text[leading.end() :]
+        cited = _numbers(text)
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
+        if clean.strip(" .,;:"):
+            drafts.append(DraftSentence(clean, cited))
+        elif drafts:
+            drafts[-1].cited.extend(cited)
+    return drafts
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+@dataclass
+class Verified:
+    """Sentences that survived verification, with dense citation numbers, and what was dropped."""
+
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    citations: dict[int, Citation] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    _dense: dict[int, int] = field(default_factory=dict)
+
+    def cite(self, evidence: Evidence, support: float) -> int:
+        """The dense number for ``evidence``, assigning the next one on first use."""
+        if evidence.number not in self._dense:
+            number = len(self._dense) + 1
+            self._dense[evidence.number] = number
+            self.citations[number] = Citation(
+                article_id=evidence.article_id, title=evidence.title, outlet=evidence.outlet,
+                published_at=evidence.published_at, url=evidence.url, chunk_id=evidence.chunk_id,
+                quote=evidence.text, start=evidence.start, end=evidence.end, support=round(support, 3),
+            )
+        number = self._dense[evidence.number]
+        self.citations[number].support = round(min(self.citations[number].support, support), 3)
+        return number
+
+    def cited_evidence_numbers(self) -> set[int]:
+        return set(self._dense)
+
+    def render(self) -> str:
+        return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences)
+
+
+def verify_sentence(draft: DraftSentence, evidence: Sequence[Evidence], verified: Verified) -> AnswerSentence | None:
+    """Keep a sentence if the evidence it cites supports it; else re-cite it to evidence that does; else drop."""
+    if any(s.text.lower() == draft.text.lower() for s in verified.sentences):
+        return None  # a repeated sentence adds nothing
+    by_number = {e.number: e for e in evidence}
+    cited = [by_number[n] for n in dict.fromkeys(draft.cited) if n in by_number]  # markers pointing nowhere go
+    if cited:
+        joined = " ".join(e.text for e in cited)
+        score = support_score(draft.text, joined)
+        if score >= SUPPORT_THRESHOLD:
+            return _accept(draft.text, cited, score, verified)
+    # Repair: the single evidence sentence that best supports it, if any does.
+    best = max(evidence, key=lambda e: support_score(draft.text, e.text), default=None)
+    if best is not None:
+        score = support_score(draft.text, best.text)
+        if score >= SUPPORT_THRESHOLD:
+            return _accept(draft.text, [best], score, verified)
+    verified.dropped.append(draft.text)
+    return None
+
+
+def _accept(text: str, cited: Sequence[Evidence], score: float, verified: Verified) -> AnswerSentence:
+    sentence = AnswerSentence(text=text, citations=[verified.cite(e, score) for e in cited], support=round(score, 3))
+    verified.sentences.append(sentence)
+    return sentence
+
+
+def quote_evidence(evidence: Evidence, verified: Verified) -> AnswerSentence:
+    """Add an evidence sentence verbatim, as a quote, with its citation."""
+    sentence = AnswerSentence(text=f"“{evidence.text}”", citations=[verified.cite(evidence, 1.0)], support=1.0,
+                              quoted=True)
+    verified.sentences.append(sentence)
+    return sentence

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.citations import DraftSentence, Verified, parse_markers, verify_sentence
+from rag.types import Evidence
+from rag.verify import is_supported
+
+
+def ev(number: int, text: str, article: str = "a") -> Evidence:
+    return Evidence(number=number, text=text, article_id=article, chunk_id=f"{article}:0", title="T", outlet=None,
+                    published_at=None, url=None, start=number * 100, end=number * 100 + len(text), relevance=0.9)
+
+
+EVIDENCE = [
+    ev(1, "According to Taliban officials, at least six people were killed in the Khair Khana district of Kabul."),
+    ev(2, "Islamabad swiftly rejected the allegations, calling them “baseless and politically motivated.”", "b"),
+    ev(3, "UN Secretary-General António Guterres urged both countries to engage in direct dialogue.", "c"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Six died [1]. Pakistan denied it [2].", [("Six died.", [1]), ("Pakistan denied it.", [2])]),
+        ("Six died. [1] Pakistan denied it. [2][3]", [("Six died.", [1]), ("Pakistan denied it.", [2, 3])]),
+        ("Both sides spoke [1, 3].", [("Both sides spoke.", [1, 3])]),
+        ("No markers here.", [("No markers here.", [])]),
+        ("[2]", []),
+    ],
+)
+def test_parse_markers_assigns_numbers_to_their_sentence(text: str, expected: list[tuple[str, list[int]]]) -> None:
+    assert [(d.text, d.cited) for d in parse_markers(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "supported"),
+    [
+        ("Taliban officials said at least six people were killed in Kabul.", EVIDENCE[0].text, True),
+        ("At least six people were killed in Khair Khana.", EVIDENCE[0].text, True),
+        ("At least sixty people were killed in Kabul.", EVIDENCE[0].text, False),  # wrong number
+        ("At least 16 people were killed in Kabul.", EVIDENCE[0].text, False),  # wrong number
+        ("At least six people were killed in Kandahar.", EVIDENCE[0].text, False),  # wrong name
+        ("Pakistani officials said six people were killed in Kabul.", EVIDENCE[0].text, False),  # wrong speaker
+        ("The weather in Kabul was sunny and pleasant all week.", EVIDENCE[0].text, False),  # unsupported
+        ("Islamabad called the allegations baseless and politically motivated.", EVIDENCE[1].text, True),
+    ],
+)
+def test_verification_table(sentence: str, evidence: str, supported: bool) -> None:
+    assert is_supported(sentence, evidence) is supported
+
+
+def test_markers_pointing_nowhere_are_dropped_and_numbers_renumbered_densely() -> None:
+    verified = Verified()
+    for draft in [DraftSentence("Guterres urged direct dialogue.", [3, 9]),
+                  DraftSentence("Islamabad called the allegations baseless.", [2])]:
+        verify_sentence(draft, EVIDENCE, verified)
+    assert [s.citations for s in verified.sentences] == [[1], [2]]
+    assert verified.citations[1].quote == EVIDENCE[2].text and verified.citations[2].article_id == "b"
+    assert verified.render() == "Guterres urged direct dialogue. [1] Islamabad called the allegations baseless. [2]"
+
+
+def test_a_sentence_citing_the_wrong_evidence_is_recited_to_the_right_one() -> None:
+    verified = Verified()
+    sentence = verify_sentence(DraftSentence("Taliban officials said six people were killed in Kabul.", [3]),
+                               EVIDENCE, verified)
+    assert sentence is not None and verified.citations[sentence.citations[0]].quote == EVIDENCE[0].text
+
+
+def test_an_invented_sentence_is_dropped_even_when_it_cites() -> None:
+    verified = Verified()
+    assert verify_sentence(DraftSentence("Pakistan admitted the strikes and apologised.", [2]), EVIDENCE, verified) is None
+    assert verified.sentences == [] and verified.dropped == ["Pakistan admitted the strikes and apologised."]
