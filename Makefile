@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
-QUESTION ?= What did Pakistan say about the drone strikes in Kabul?
+QUESTION ?= What did Khwaja Asif write on X?
 export HF_HUB_OFFLINE := 1
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
@@ -19,6 +19,7 @@ setup: $(BIN)/.installed
 demo: setup
 	$(BIN)/rag ingest corpus/seeds
 	$(BIN)/rag search "$(QUESTION)" --k 3
+	$(BIN)/rag ask "$(QUESTION)"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -170,3 +170,44 @@ def delete(
         console.print(f"deleted {article_id}")
     if not deleted:
         raise fail(f"no article with id {article_id!r}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    since: Since = None,
+    until: Until = None,
+    outlet: Outlet = None,
+    backend: Annotated[str | None, typer.Option(help="local (GGUF in-process) or openai (any compatible endpoint).")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from the indexed articles; every sentence cites a checkable quote."""
+    from rag.answer import Answerer, AskOptions
+    from rag.llm import LLMError
+    from rag.model_files import ModelFileError
+
+    if backend not in (None, "local", "openai"):
+        raise fail("--backend must be 'local' or 'openai'", code=2)
+    services = Services(build_settings(data_dir, backend=backend))
+    filters = SearchFilters(since=since.date() if since else None, until=until.date() if until else None,
+                            outlets=outlet or [])
+    try:
+        answerer = Answerer(services.retriever, services.embedder, services.chat)
+        printer = None if as_json else (lambda sentence, _: console.print(
+            f"{sentence.text} [cyan]{''.join(f'[{n}]' for n in sentence.citations)}[/cyan]", highlight=False))
+        answer = answerer.ask(question, AskOptions(filters=filters), on_sentence=printer)
+    except (LLMError, ModelFileError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json(answer)
+        return
+    if answer.refused:
+        console.print(answer.text)
+        return
+    console.print()
+    for number, citation in answer.citations.items():
+        where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
+        console.print(f"[cyan][{number}][/cyan] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
+        console.print(f"    “{citation.quote}”  [dim]{citation.chunk_id} @{citation.start}-{citation.end}[/dim]",
+                      highlight=False)

