@@ -20,7 +20,8 @@ GOLDEN = ROOT / "evals" / "datasets" / "seed_golden.jsonl"
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=data_dir, chroma_url=None, _env_file=None, **overrides)  # type: ignore[call-arg]
+    values: dict[str, object] = {"chroma_url": None} | overrides
+    return Settings(data_dir=data_dir, _env_file=None, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -1,0 +1,57 @@
+"""The same ingest and search against a real Chroma server (``chroma run``) via ``RAG_CHROMA_URL``."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.embed import HashingEmbedder
+from rag.ingest import ingest_paths
+from rag.retrieve import HybridRetriever
+from rag.store import Store
+from tests.conftest import SEED_DIR, make_settings
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert executable, "the chromadb package installs a `chroma` command"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen([executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("chroma run did not start within 60s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_ingest_and_search_through_a_chroma_server(chroma_url: str, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", chroma_url=chroma_url)
+    store, embedder = Store(settings), HashingEmbedder()
+    assert len(ingest_paths([SEED_DIR], store, embedder, settings).added) == 3
+    assert ingest_paths([SEED_DIR], store, embedder, settings).counts()["unchanged"] == 3
+    hits = HybridRetriever(store, embedder).search("Crocus City Hall massacre Moscow", k=3)
+    assert hits[0].article_id == "000_6a5e87b74b7ecf65"
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing written to the local disk store
