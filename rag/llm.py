@@ -90,8 +90,7 @@ class OpenAICompatibleModel:
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         import openai
-        from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-        from tenacity import wait_exponential
+        from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
         def transient(exc: BaseException) -> bool:
             if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError | openai.RateLimitError):

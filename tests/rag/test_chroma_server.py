@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.embed import HashingEmbedder
@@ -18,29 +15,20 @@ from rag.ingest import ingest_paths
 from rag.retrieve import HybridRetriever
 from rag.store import Store
 from tests.conftest import SEED_DIR, make_settings
+from tests.servers import free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert executable, "the chromadb package installs a `chroma` command"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen([executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("chroma run did not start within 60s")
+        wait_until_up(process, f"{url}/api/v2/heartbeat", 60, "chroma run")
         yield url
     finally:
         process.terminate()

@@ -10,20 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.answer import Answerer
 from rag.llm import LLMError, OpenAICompatibleModel
 from rag.retrieve import HybridRetriever
+from tests.servers import free_port, wait_until_up
 
 pytestmark = pytest.mark.model
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +31,7 @@ def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "llama_cpp.server exited; see its log"
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail("llama_cpp.server did not start within 180s")
+        wait_until_up(process, f"{url}/models", 180, "llama_cpp.server")
         yield url
     finally:
         process.terminate()

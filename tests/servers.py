@@ -1,0 +1,30 @@
+"""Helpers for tests that start a real server process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(process: subprocess.Popen[bytes], url: str, timeout_s: float, name: str) -> None:
+    """Poll ``url`` until it answers 200; fail the test if the process dies or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{name} exited early"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{name} did not start within {timeout_s:.0f}s")
