@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,3 +31,16 @@ def wait_until_up(process: subprocess.Popen[bytes], url: str, timeout_s: float, 
             pass
         time.sleep(0.5)
     pytest.fail(f"{name} did not start within {timeout_s:.0f}s")
+
+
+@contextlib.contextmanager
+def running_server(command: list[str], health_url: str, timeout_s: float, name: str, log: Path) -> Iterator[None]:
+    """Start ``command``, wait until ``health_url`` answers, and stop the process afterwards."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(process, health_url, timeout_s, name)
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

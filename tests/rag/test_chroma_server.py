@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from rag.ingest import ingest_paths
 from rag.retrieve import HybridRetriever
 from rag.store import Store
 from tests.conftest import SEED_DIR, make_settings
-from tests.servers import free_port, wait_until_up
+from tests.servers import free_port, running_server
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +23,10 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert executable, "the chromadb package installs a `chroma` command"
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen([executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(process, f"{url}/api/v2/heartbeat", 60, "chroma run")
+    command = [executable, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(command, f"{url}/api/v2/heartbeat", 60, "chroma run", path / "server.log"):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_url: str, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -15,7 +14,7 @@ import pytest
 from rag.answer import Answerer
 from rag.llm import LLMError, OpenAICompatibleModel
 from rag.retrieve import HybridRetriever
-from tests.servers import free_port, wait_until_up
+from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.model
 
@@ -23,20 +22,12 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "qwen-0.5b",
-         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "qwen-0.5b",
+               "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096"]
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_until_up(process, f"{url}/models", 180, "llama_cpp.server")
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running_server(command, f"{url}/models", 180, "llama_cpp.server", log):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture
