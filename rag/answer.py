@@ -82,7 +82,7 @@ class Answerer:
                 if any(_mentions_period(h.text, phrase.phrase) for h in unfiltered):
                     hits, filters = unfiltered, options.filters
         base = Answer(question=question, standalone_question=standalone if standalone != question else None,
-                      text="", model=self.chat.name, filters=filters)
+                      text="", model=self.chat.name, filters=filters, retrieved=[h.chunk_id for h in hits])
         if not hits:
             return _refuse(base, f"No indexed article matches {_describe(standalone, filters)}.")
         with clock("select"):

@@ -211,3 +211,12 @@ def ask(
         console.print(f"[cyan][{number}][/cyan] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
         console.print(f"    “{citation.quote}”  [dim]{citation.chunk_id} @{citation.start}-{citation.end}[/dim]",
                       highlight=False)
+
+
+def _register_eval() -> None:
+    from evals.cli import eval_command
+
+    app.command("eval")(eval_command)
+
+
+_register_eval()

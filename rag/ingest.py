@@ -74,7 +74,7 @@ def _ingest_one(
         return
     sketch = signature(article.body)
     article = article.model_copy(update={"ingested_at": dt.datetime.now(dt.UTC)})
-    original = duplicates.find(sketch, exclude=article.id)
+    original = duplicates.find(sketch, exclude=article.id) if settings.detect_reprints else None
     try:
         if original is not None:
             _record_reprint(article, original, store, embedder, sketch_text=encode_signature(sketch))

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     """Cap on chunks from one article in a result list, so one long article cannot fill the context."""
     duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
     """Estimated Jaccard similarity of word shingles above which an article is recorded as a reprint."""
+    detect_reprints: bool = True
+    """Off for benchmark corpora whose near-identical passages must all be indexed (RGB's conflict setting)."""
 
     backend: Literal["local", "openai"] = "local"
     """Which chat model answers: the in-process GGUF model or an OpenAI-compatible endpoint."""

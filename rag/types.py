@@ -167,6 +167,8 @@ class Answer(BaseModel):
     dropped: list[str] = Field(default_factory=list)
     """Model sentences removed because no evidence supported them."""
     filters: SearchFilters = Field(default_factory=SearchFilters)
+    retrieved: list[str] = Field(default_factory=list)
+    """Chunk ids the search returned, best first (what the evidence was chosen from)."""
     model: str
     timings: dict[str, float] = Field(default_factory=dict)
     """Milliseconds per stage: rewrite, retrieve, select, generate, verify."""

@@ -1,0 +1,146 @@
+"""``rag eval``: run a dataset (or load saved results), write the JSON result and a report, apply the gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evals.datasets import DatasetError, EvalSet, find_rgb_dev, golden_set, multihop_set, rgb_set
+from evals.gate import check, improvements, load_baseline
+from evals.report import SUMMARY_KEYS, fmt, load_result, write_report
+from evals.runner import PIPELINES, EvalResult, run_eval
+from rag.settings import Settings
+
+SEED_DATASET = Path("evals/datasets/seed_golden.jsonl")
+SEED_CORPUS = Path("corpus/seeds")
+err = Console(stderr=True)
+
+Format = Literal["golden", "rgb", "multihop"]
+
+
+def eval_command(
+    dataset: Annotated[Path | None, typer.Option(help="Golden JSONL, RGB JSONL or MultiHop-RAG queries JSON "
+                                                      "(default: the seed golden set, or the RGB dev file).")] = None,
+    corpus: Annotated[list[Path] | None, typer.Option(help="Folder of articles or a JSONL corpus (repeatable).")] = None,
+    format: Annotated[str, typer.Option("--format", help="golden | rgb | multihop")] = "golden",
+    setting: Annotated[str, typer.Option(help="RGB setting: noise | conflict")] = "noise",
+    pipeline: Annotated[list[str] | None, typer.Option(help="ours | llamaindex-baseline (repeat to compare).")] = None,
+    backend: Annotated[str | None, typer.Option(help="local | openai")] = None,
+    model: Annotated[str | None, typer.Option(help="Local model: qwen2.5-coder-0.5b | qwen2.5-coder-1.5b")] = None,
+    k: Annotated[int, typer.Option(min=1, help="Article-level k for Hit@k and Recall@k.")] = 2,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N rows.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the JSON result (default .rag/evals/).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a report: .html or .md.")] = None,
+    gate: Annotated[Path | None, typer.Option(help="Fail (exit 1) when a gated metric is below this baseline.")] = None,
+    saved: Annotated[list[Path] | None, typer.Option("--from", help="Report on saved results instead of running.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Reuse this index instead of a scratch one.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {metrics, rows} as JSON.")] = False,
+) -> None:
+    """Run an eval set and score it: retrieval, answers, citations, latency; optionally gate on a baseline."""
+    try:
+        if saved:
+            results = [load_result(p) for p in saved]
+        else:
+            eval_set = _load_set(dataset, corpus, format, setting, limit)
+            settings = _settings(backend, model, data_dir)
+            results = [_run(eval_set, settings, pipeline or ["ours"], k, data_dir is not None, quiet=as_json)]
+            destination = out or Path(".rag") / "evals" / f"{eval_set.name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(results[0].model_dump_json(indent=1), encoding="utf-8")
+            err.print(f"result: {destination}")
+        failures = _gate(results[0], gate) if gate else None
+        if report:
+            write_report(report, results, failures)
+            err.print(f"report: {report}")
+    except DatasetError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(results[0].summary() | ({"gate": failures} if gate else {}), indent=1) + "\n")
+    else:
+        _print_metrics(results)
+    if failures:
+        for failure in failures:
+            err.print(f"[red]gate:[/red] {failure}")
+        raise typer.Exit(1)
+
+
+def _load_set(dataset: Path | None, corpus: list[Path] | None, format: str, setting: str, limit: int | None) -> EvalSet:
+    if format == "rgb":
+        if setting not in ("noise", "conflict"):
+            raise DatasetError("--setting must be 'noise' or 'conflict'")
+        eval_set = rgb_set(dataset or find_rgb_dev(), setting)  # type: ignore[arg-type]
+    elif format == "multihop":
+        if dataset is None or not corpus or len(corpus) != 1:
+            raise DatasetError("--format multihop needs --dataset QUERIES.json and one --corpus CORPUS.jsonl")
+        eval_set = multihop_set(dataset, corpus[0])
+    elif format == "golden":
+        eval_set = golden_set(dataset or SEED_DATASET, corpus or ([SEED_CORPUS] if dataset is None else []))
+        if not eval_set.corpus_paths:
+            raise DatasetError("--corpus is required with a golden dataset other than the seed set")
+    else:
+        raise DatasetError("--format must be golden, rgb or multihop")
+    if limit:
+        eval_set.rows = eval_set.rows[:limit]
+        known = {r.id for r in eval_set.rows}
+        eval_set.rows = [r for r in eval_set.rows if not r.followup_of or r.followup_of in known]
+    return eval_set
+
+
+def _settings(backend: str | None, model: str | None, data_dir: Path | None) -> Settings:
+    values: dict[str, object] = {}
+    if backend is not None:
+        values["backend"] = backend
+    if model is not None:
+        values["local_model"] = model
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise DatasetError(f"bad option: {exc}") from None
+
+
+def _run(eval_set: EvalSet, settings: Settings, pipelines: list[str], k: int, reuse: bool, quiet: bool) -> EvalResult:
+    unknown = [p for p in pipelines if p not in PIPELINES]
+    if unknown:
+        raise DatasetError(f"unknown pipeline {unknown[0]!r}; choose from {', '.join(PIPELINES)}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"{eval_set.name}: indexing", total=len(eval_set.rows) * len(pipelines))
+        passed = 0
+
+        def on_row(pipeline: str, row: object) -> None:
+            nonlocal passed
+            passed += bool(getattr(row, "passed", False))
+            progress.update(task, advance=1, description=f"{eval_set.name} [{pipeline}] {getattr(row, 'id', '')} "
+                                                         f"({passed} passed)")
+
+        return run_eval(eval_set, settings, pipelines, reuse_data_dir=reuse, k=k, on_row=on_row)
+
+
+def _gate(result: EvalResult, path: Path) -> list[str]:
+    baseline = load_baseline(path)
+    run = next((r for r in result.runs if r.pipeline == baseline.pipeline), None)
+    if run is None:
+        return [f"the baseline gates pipeline {baseline.pipeline!r}, which this run did not include"]
+    failures = check(run.metrics, baseline, result.dataset)
+    if not failures:
+        for line in improvements(run.metrics, baseline):
+            err.print(f"[green]better than baseline:[/green] {line}")
+    return failures
+
+
+def _print_metrics(results: list[EvalResult]) -> None:
+    table = Table("metric", *(f"{r.dataset}\n{run.pipeline}\n{run.model}" for r in results for run in r.runs))
+    for key in SUMMARY_KEYS:
+        table.add_row(key, *(fmt(run.metrics.get(key)) for r in results for run in r.runs))
+    Console().print(table)

@@ -1,0 +1,184 @@
+"""Run an eval set: build its index in a scratch data directory, ask every row, score, aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from evals.datasets import EvalSet, GoldenRow
+from evals.metrics import RowResult, aggregate, score_row
+from rag.answer import Answerer, AskOptions, Turn
+from rag.embed import Embedder
+from rag.ingest import ingest_items
+from rag.llm import ChatModel
+from rag.services import Services
+from rag.settings import Settings
+from rag.types import Answer
+
+PIPELINES = ("ours", "llamaindex-baseline")
+OnRow = Callable[[str, RowResult], None]
+
+
+class Pipeline(Protocol):
+    """Anything that answers a question (with the chat so far) as an :class:`Answer`."""
+
+    name: str
+
+    def answer(self, question: str, history: Sequence[Turn], today: dt.date) -> Answer: ...
+
+
+class OurPipeline:
+    name = "ours"
+
+    def __init__(self, services: Services) -> None:
+        self.answerer = Answerer(services.retriever, services.embedder, services.chat)
+        self.k = services.settings.top_k
+
+    def answer(self, question: str, history: Sequence[Turn], today: dt.date) -> Answer:
+        return self.answerer.ask(question, AskOptions(history=history, today=today, k=self.k))
+
+
+class PipelineRun(BaseModel):
+    """One pipeline's answers to the whole set."""
+
+    pipeline: str
+    model: str
+    metrics: dict[str, Any]
+    rows: list[RowResult]
+
+
+class EvalResult(BaseModel):
+    """What ``rag eval`` writes: the set, the corpus it was asked over, and one run per pipeline."""
+
+    dataset: str
+    created_at: dt.datetime
+    config: dict[str, Any] = Field(default_factory=dict)
+    corpus: dict[str, Any] = Field(default_factory=dict)
+    runs: list[PipelineRun]
+
+    def summary(self) -> dict[str, Any]:
+        """``{"metrics": …, "rows": …}`` for the first pipeline, the others under ``pipelines``."""
+        first = self.runs[0]
+        return {
+            "dataset": self.dataset,
+            "pipeline": first.pipeline,
+            "model": first.model,
+            "metrics": first.metrics,
+            "rows": [r.model_dump(mode="json") for r in first.rows],
+            "pipelines": {r.pipeline: {"model": r.model, "metrics": r.metrics} for r in self.runs},
+            "config": self.config,
+            "corpus": self.corpus,
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+        }
+
+
+def run_eval(
+    eval_set: EvalSet,
+    settings: Settings,
+    pipelines: Sequence[str] = ("ours",),
+    *,
+    reuse_data_dir: bool = False,
+    k: int = 2,
+    embedder: Embedder | None = None,
+    chat: ChatModel | None = None,
+    on_row: OnRow | None = None,
+) -> EvalResult:
+    """Index the set's corpus (in a scratch directory unless ``reuse_data_dir``) and run each pipeline.
+
+    ``k`` is article-level: Hit@k and Recall@k look at the first ``k`` distinct articles retrieved.
+    """
+    unknown = [p for p in pipelines if p not in PIPELINES]
+    if unknown or not pipelines:
+        raise ValueError(f"unknown pipeline {unknown or pipelines}; choose from {', '.join(PIPELINES)}")
+    articles, errors = eval_set.load_articles()
+    with _data_dir(settings, reuse_data_dir) as data_dir:
+        settings = settings.model_copy(update={
+            "data_dir": data_dir, "detect_reprints": eval_set.detect_reprints,
+            "model_path": settings.model_path or (None if chat else _default_model_path(settings)),
+        })
+        services = Services(settings, embedder_override=embedder, chat_override=chat)
+        report = ingest_items([*articles, *errors], services.store, services.embedder, settings)
+        indexed = {a.id: a.body for a in services.store.list_articles() if not a.duplicate_of}
+        rows = [_through_reprints(r, report.duplicates) for r in eval_set.rows]
+        today = max((a.published_at for a in articles if a.published_at), default=dt.date.today())
+        runs = [
+            _run_pipeline(_build(name, services), rows, indexed, k, today, on_row) for name in pipelines
+        ]
+    return EvalResult(
+        dataset=eval_set.name,
+        created_at=dt.datetime.now(dt.UTC),
+        config={"k": k, "top_k": settings.top_k, "chunk_size": settings.chunk_size, "backend": settings.backend,
+                "embedding_model": settings.embedding_model, "today": today.isoformat()},
+        corpus={"articles": len(indexed), "reprints": report.duplicates, "skipped_rows": eval_set.skipped,
+                "failed": [e.model_dump() for e in report.failed]},
+        runs=runs,
+    )
+
+
+def _run_pipeline(pipeline: Pipeline, rows: Sequence[GoldenRow], bodies: dict[str, str], k: int,
+                  today: dt.date, on_row: OnRow | None) -> PipelineRun:
+    answers: dict[str, Answer] = {}
+    results: list[RowResult] = []
+    model = ""
+    for row in rows:
+        parent = answers.get(row.followup_of) if row.followup_of else None
+        history = [Turn(_question(rows, row.followup_of), parent.text)] if parent and row.followup_of else []
+        start = time.perf_counter()
+        try:
+            answer = pipeline.answer(row.question, history, today)
+        except Exception as exc:  # one failing row is a failed row, not a failed eval
+            answer = Answer(question=row.question, text="", refused=True, mode="refused",
+                            reason=f"error: {type(exc).__name__}: {exc}", model=model)
+        elapsed = (time.perf_counter() - start) * 1000
+        model = model or answer.model
+        answers[row.id] = answer
+        result = score_row(row, answer, bodies, k, elapsed)
+        results.append(result)
+        if on_row:
+            on_row(pipeline.name, result)
+    return PipelineRun(pipeline=pipeline.name, model=model, metrics=aggregate(results), rows=results)
+
+
+def _build(name: str, services: Services) -> Pipeline:
+    if name == "llamaindex-baseline":
+        from evals.llamaindex_baseline import LlamaIndexBaseline
+
+        return LlamaIndexBaseline(services)
+    return OurPipeline(services)
+
+
+def _question(rows: Sequence[GoldenRow], row_id: str | None) -> str:
+    return next(r.question for r in rows if r.id == row_id)
+
+
+def _through_reprints(row: GoldenRow, reprints: dict[str, str]) -> GoldenRow:
+    """A gold source recorded as a reprint is found under the article it reprints."""
+    if not any(s in reprints for s in row.sources):
+        return row
+    return row.model_copy(update={"sources": list(dict.fromkeys(reprints.get(s, s) for s in row.sources))})
+
+
+def _default_model_path(settings: Settings) -> Path | None:
+    """Keep using the GGUF assembled in the usual data directory instead of assembling it per run."""
+    if settings.backend != "local":
+        return None
+    from rag.model_files import MODELS, ensure_model
+
+    return ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+
+
+@contextmanager
+def _data_dir(settings: Settings, reuse: bool) -> Iterator[Path]:
+    if reuse:
+        yield settings.data_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
+        yield Path(scratch)
+
