@@ -14,7 +14,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(BIN)/.installed
+# Headless Chromium opens the HTML eval report in the tests (Debian package; root or sudo installs it).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$$(command -v sudo) apt-get install -y -q chromium || ($$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium)
+
+setup: $(BIN)/.installed $(CHROMIUM)
 
 demo: setup
 	$(BIN)/rag ingest corpus/seeds

@@ -37,8 +37,10 @@ def load_key_points(path: Path) -> list[KeyPoint]:
 def score_briefing(
     sentences: Sequence[AnswerSentence], citations: Mapping[int, Citation], key_points: Sequence[KeyPoint]
 ) -> dict[str, Any]:
-    """Key-point coverage (every fact group in the text), sourced coverage (stated in a sentence citing one
-    of the point's sources), and the shares of sentences cited and supported by what they cite.
+    """Key-point coverage and the shares of sentences cited and supported.
+
+    A point is covered when every fact group is in the text, sourced when the sentences citing one of the
+    point's sources state it; a sentence is supported when the quotes it cites hold its words, numbers, names.
     """
     text = " ".join(s.text for s in sentences)
     covered, sourced = [], []

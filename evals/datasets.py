@@ -152,7 +152,8 @@ def rgb_set(path: Path, setting: Setting) -> EvalSet:
         facts = truth + [[str(fake)]] if setting == "conflict" else truth
         rows.append(GoldenRow(
             id=f"rgb-{item_id}", question=query, answer=_answer_text(answer), facts=facts,
-            sources=list(dict.fromkeys(gold)), answerable=True, tags=["rgb", setting] + (["conflict"] if setting == "conflict" else []),
+            sources=list(dict.fromkeys(gold)), answerable=True,
+            tags=["rgb", setting] + (["conflict"] if setting == "conflict" else []),
         ))
     if not rows:
         raise DatasetError(f"{path}: no RGB items")

@@ -28,8 +28,8 @@ from rag.types import Answer, AnswerSentence, Citation
 
 _SOURCE_PREFIX = re.compile(r"^Source \d+:\n")
 _DECLINES = re.compile(
-    r"\b(not in (the )?sources|not (mentioned|provided|specified|stated|available|found)|no (information|mention)|does not (say|mention|provide|"
-    r"specify|state)|cannot (be )?(answer|determine)|unable to|i don't know|empty response)\b",
+    r"\b(not in (the )?sources|not (mentioned|provided|specified|stated|available|found)|no (information|mention)"
+    r"|does not (say|mention|provide|specify|state)|cannot (be )?(answer|determine)|unable to|i don't know|empty response)\b",
     re.I,
 )
 

@@ -162,7 +162,7 @@ class Answerer:
         """A follow-up rewritten to stand alone; a question without back-references is left as it is."""
         if not _FOLLOW_UP.search(question):
             return question
-        transcript = "\n".join(f"User: {t.question}\nAssistant: {t.answer}" for t in history[-3:])
+        transcript = "\n".join(f"User: {t.question}\nAssistant: {MARKER.sub('', t.answer)}" for t in history[-3:])
         messages: list[Message] = [
             {"role": "system", "content": render_prompt("rewrite_system")},
             {"role": "user", "content": render_prompt("rewrite_user", history=transcript, question=question)},
@@ -172,7 +172,7 @@ class Answerer:
         except LLMError:
             rewritten = []
         candidate = rewritten[0].strip().strip('"') if rewritten else ""
-        if not candidate or len(candidate) > 300 or NOT_FOUND.lower() in candidate.lower():
+        if not candidate or len(candidate) > 300 or NOT_FOUND.lower() in candidate.lower() or MARKER.search(candidate):
             return f"{history[-1].question} {question}"  # the previous question gives retrieval the context
         return candidate
 

@@ -19,7 +19,9 @@ _NUMBER_WORDS = {
 # Capitalised words that are not names (sentence openers, question words, months are checked as numbers).
 _NOT_NAMES = frozenset(
     "The A An This That These Those It Its He She They We I In On At By For From To Of And But Or As "
-    "According However Meanwhile Also Both Some Many Several Who What When Where Why How Which".split()
+    "According However Meanwhile Also Both Some Many Several Who What When Where Why How Which "
+    "About Approximately Roughly Around Nearly After Before During Since Besides Apart Other Name List Give Tell "
+    "Describe Summarize Summarise Explain Please".split()
 )
 
 
