@@ -6,7 +6,7 @@ QUESTION ?= What did Khwaja Asif write on X?
 export HF_HUB_OFFLINE := 1
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: setup demo test eval lint
+.PHONY: setup demo test eval quality lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,18 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check rag api evals tests
+
+# The seed eval against the committed baseline (what CI runs inside `make test`), with an HTML report.
+eval: setup
+	$(BIN)/rag eval --gate evals/baseline.json --report reports/seed.html --out reports/seed.json
+
+# Every figure in the README's Quality table: both local models, the LlamaIndex peer, RGB noise and conflict.
+quality: setup
+	$(BIN)/pip install --quiet -e '.[dev,qwen15]'
+	$(BIN)/rag eval --pipeline ours --pipeline llamaindex-baseline --out reports/seed-0.5b.json
+	$(BIN)/rag eval --model qwen2.5-coder-1.5b --out reports/seed-1.5b.json
+	$(BIN)/rag eval --format rgb --setting noise --out reports/rgb-noise.json
+	$(BIN)/rag eval --format rgb --setting conflict --out reports/rgb-conflict.json
+	$(BIN)/rag eval --from reports/seed-0.5b.json --from reports/seed-1.5b.json --from reports/rgb-noise.json \
+	  --from reports/rgb-conflict.json --report reports/quality.md
+

@@ -56,6 +56,8 @@ class RowResult(BaseModel):
     supported_sentences: int = 0
     unsupported_entities: list[str] = Field(default_factory=list)
     latency_ms: float = 0.0
+    judge: bool | None = None
+    """The optional LLM judge's verdict (answerable rows, when a judge endpoint is configured)."""
     timings: dict[str, float] = Field(default_factory=dict)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from evals.datasets import EvalSet, GoldenRow
+from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_row
 from rag.answer import Answerer, AskOptions, Turn
 from rag.embed import Embedder
@@ -89,6 +90,7 @@ def run_eval(
     embedder: Embedder | None = None,
     chat: ChatModel | None = None,
     on_row: OnRow | None = None,
+    judge_chat: ChatModel | None = None,
 ) -> EvalResult:
     """Index the set's corpus (in a scratch directory unless ``reuse_data_dir``) and run each pipeline.
 
@@ -111,6 +113,10 @@ def run_eval(
         runs = [
             _run_pipeline(_build(name, services), rows, indexed, k, today, on_row) for name in pipelines
         ]
+    judge = judge_chat if judge_chat is not None else build_judge(settings)
+    if judge is not None:
+        for run in runs:
+            run.metrics.update(judge_metrics(judge, run.rows))
     return EvalResult(
         dataset=eval_set.name,
         created_at=dt.datetime.now(dt.UTC),

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_retries: int = Field(default=2, ge=0)
+    judge_base_url: str | None = None
+    """An OpenAI-compatible endpoint for optional LLM-judge eval metrics (reported, never gating)."""
+    judge_api_key: SecretStr = SecretStr("not-needed")
+    judge_model: str = "gpt-4o-mini"
 
     @property
     def chroma_dir(self) -> Path:

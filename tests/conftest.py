@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rag.ingest import ingest_paths
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.store import Store
+from tests.servers import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "corpus" / "seeds"
@@ -69,3 +71,15 @@ def gguf_path() -> Path:
     from rag.model_files import MODELS, ensure_model
 
     return ensure_model(MODELS["qwen2.5-coder-0.5b"], MODELS_CACHE)
+
+
+@pytest.fixture(scope="session")
+def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``python -m llama_cpp.server`` on 127.0.0.1 serving the default GGUF as ``qwen-0.5b``."""
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "qwen-0.5b",
+               "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096"]
+    url = f"http://127.0.0.1:{port}/v1"
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running_server(command, f"{url}/models", 180, "llama_cpp.server", log):
+        yield url

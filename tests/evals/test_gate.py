@@ -66,6 +66,7 @@ def test_gate_fails_a_worsened_pipeline_through_the_cli(degraded_result: Path, t
     assert run.returncode == 1, run.stderr
     assert "gate: fact_accuracy:" in run.stderr and "below the baseline" in run.stderr
     assert "false_refusal_rate:" in run.stderr
+    assert "support_rate: missing from the run" in run.stderr  # no sentences at all is not a pass
     assert "## Gate" in report.read_text() and "FAIL fact_accuracy" in report.read_text()
 
 
@@ -73,7 +74,7 @@ def test_gate_passes_a_result_at_the_baseline(degraded_result: Path, tmp_path: P
     """The same result against a baseline set from it passes: the gate compares, it does not always fail."""
     dataset, metrics = metrics_of(degraded_result)
     own = Baseline(dataset=dataset, model="declining-fake", why="test",
-                   metrics={k: metrics[k] for k in load_baseline(BASELINE).metrics})
+                   metrics={k: metrics[k] for k in load_baseline(BASELINE).metrics if metrics[k] is not None})
     path = tmp_path / "baseline.json"
     path.write_text(own.model_dump_json())
     run = subprocess.run([str(RAG), "eval", "--from", str(degraded_result), "--gate", str(path), "--json"],

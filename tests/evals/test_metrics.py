@@ -86,11 +86,11 @@ def test_unsupported_numbers_and_names_are_counted() -> None:
 
 
 def test_a_conflict_passes_only_when_each_claim_is_cited_to_a_source_making_it() -> None:
-    BODIES["w"] = "The game was played in Glendale, Arizona."
-    BODIES["t"] = "The game was played in Tampa, Florida."
+    BODIES.update(w="The game was played in Glendale, Arizona.", t="The game was played in Tampa, Florida.")
     conflict = row(facts=[["Tampa"], ["Glendale"]], sources=["t", "w"], tags=["conflict"])
     both = answer([("Sources say Tampa.", [1]), ("Others say Glendale.", [2])],
-                  {1: cite("t", "The game was played in Tampa, Florida."), 2: cite("w", "The game was played in Glendale, Arizona.")})
+                  {1: cite("t", "The game was played in Tampa, Florida."),
+                   2: cite("w", "The game was played in Glendale, Arizona.")})
     assert score_row(conflict, both, BODIES, k=2, latency_ms=1).passed
     one_source = answer([("Sources say Tampa or Glendale.", [1])], {1: cite("t", "The game was played in Tampa, Florida.")})
     result = score_row(conflict, one_source, BODIES, k=2, latency_ms=1)

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from rag.answer import Answerer
 from rag.llm import LLMError, OpenAICompatibleModel
 from rag.retrieve import HybridRetriever
-from tests.servers import free_port, running_server
+from tests.servers import free_port
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", "qwen-0.5b",
-               "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096"]
-    url = f"http://127.0.0.1:{port}/v1"
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with running_server(command, f"{url}/models", 180, "llama_cpp.server", log):
-        yield url
 
 
 @pytest.fixture
