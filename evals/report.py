@@ -28,7 +28,11 @@ class Column:
 
 def columns(results: Sequence[EvalResult]) -> list[Column]:
     """One column per (dataset, pipeline, model) run."""
-    return [Column(f"{r.dataset} · {run.pipeline} · {run.model}", run) for r in results for run in r.runs]
+    return [Column(f"{r.dataset} · {run.pipeline} · {_short(run.model)}", run) for r in results for run in r.runs]
+
+
+def _short(model: str) -> str:
+    return model.rsplit("/", 1)[-1].removesuffix("-instruct")
 
 
 def fmt(value: Any) -> str:
