@@ -1,5 +1,7 @@
-"""The CI gate on main: the seed eval with the embedded default (real 0.5B GGUF, real embedder, real Chroma)
-must meet every gated metric in ``evals/baseline.json``."""
+"""The CI gate on main: the seed eval with the embedded default meets every gated metric in the baseline.
+
+Real 0.5B GGUF, real embedder, real on-disk Chroma; the baseline is ``evals/baseline.json``.
+"""
 
 from __future__ import annotations
 
