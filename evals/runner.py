@@ -101,7 +101,8 @@ def run_eval(
         raise ValueError(f"unknown pipeline {unknown or pipelines}; choose from {', '.join(PIPELINES)}")
     articles, errors = eval_set.load_articles()
     with _data_dir(settings, reuse_data_dir) as data_dir:
-        settings = settings.model_copy(update={
+        scratch = {} if reuse_data_dir else {"chroma_url": None}  # never write into a shared server's collection
+        settings = settings.model_copy(update=scratch | {
             "data_dir": data_dir, "detect_reprints": eval_set.detect_reprints,
             "model_path": settings.model_path or (None if chat else _default_model_path(settings)),
         })

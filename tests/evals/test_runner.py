@@ -63,7 +63,9 @@ def test_a_failing_row_is_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
             GoldenRow(id="b", question="How long is the border between Afghanistan and Pakistan?", answer="1,600 miles",
                       facts=[["1,600"]], sources=["004_fce48783007ea49c"], answerable=True)]
     eval_set = EvalSet(name="two", rows=rows, corpus_paths=[SEED_DIR])
-    result = run_eval(eval_set, make_settings(tmp_path / "d"), embedder=HashingEmbedder(), chat=FunctionModel(reply))
+    # a configured Chroma server is left alone: the scratch index is on disk (port 9 would refuse)
+    settings = make_settings(tmp_path / "d", chroma_url="http://127.0.0.1:9")
+    result = run_eval(eval_set, settings, embedder=HashingEmbedder(), chat=FunctionModel(reply))
     first, second = result.runs[0].rows
     assert not first.passed and "RuntimeError: backend fell over" in first.why[0]
     assert second.answer and second.id == "b"
