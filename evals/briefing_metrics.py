@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from evals.datasets import DatasetError
-from evals.metrics import missing_groups
+from evals.metrics import cited_text, missing_groups
 from rag.types import AnswerSentence, Citation
 from rag.verify import is_supported
 
@@ -54,7 +54,7 @@ def score_briefing(
             sourced.append(point.id)
     cited = [s for s in sentences if any(n in citations for n in s.citations)]
     supported = [
-        s for s in cited if is_supported(s.text, " ".join(citations[n].quote for n in s.citations if n in citations))
+        s for s in cited if is_supported(s.text, cited_text(s, citations))
     ]
     total = len(sentences)
     return {

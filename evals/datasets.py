@@ -21,7 +21,7 @@ Setting = Literal["noise", "conflict"]
 
 
 class DatasetError(ValueError):
-    """A dataset file that cannot be used, with the line and reason."""
+    """A dataset, result file or eval option that cannot be used, with the reason (and line, for files)."""
 
 
 class GoldenRow(BaseModel):

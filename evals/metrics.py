@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.datasets import GoldenRow
-from rag.citations import MARKER
+from rag.citations import marker_numbers
 from rag.types import Answer, AnswerSentence, Citation
 from rag.verify import is_supported, names_in, numbers_in
 
@@ -93,7 +93,7 @@ def _score_retrieval(result: RowResult, gold: set[str], k: int) -> None:
 
 
 def _score_citations(result: RowResult, answer: Answer, bodies: Mapping[str, str], gold: set[str]) -> None:
-    markers = [int(n) for group in MARKER.findall(answer.text) for n in group.replace(";", ",").split(",")]
+    markers = marker_numbers(answer.text)
     result.markers = len(markers)
     result.valid_markers = sum(1 for n in markers if n in answer.citations and _quote_holds(answer.citations[n], bodies))
     cited = {c.article_id for c in answer.citations.values()}
@@ -102,11 +102,16 @@ def _score_citations(result: RowResult, answer: Answer, bodies: Mapping[str, str
     if answer.refused:
         return
     for sentence in answer.sentences:
-        quotes = " ".join(answer.citations[n].quote for n in sentence.citations if n in answer.citations)
+        quotes = cited_text(sentence, answer.citations)
         result.sentences += 1
         result.cited_sentences += bool(quotes)
         result.supported_sentences += bool(quotes) and is_supported(sentence.text, quotes)
         result.unsupported_entities.extend(unsupported_entities(sentence.text, quotes))
+
+
+def cited_text(sentence: AnswerSentence, citations: Mapping[int, Citation]) -> str:
+    """The quotes a sentence cites, joined; empty when it cites nothing that resolves."""
+    return " ".join(citations[n].quote for n in sentence.citations if n in citations)
 
 
 def unsupported_entities(sentence: str, cited_text: str) -> list[str]:

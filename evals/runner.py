@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from evals.datasets import EvalSet, GoldenRow
+from evals.datasets import DatasetError, EvalSet, GoldenRow
 from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_row
 from rag.answer import Answerer, AskOptions, Turn
@@ -98,7 +98,7 @@ def run_eval(
     """
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown or not pipelines:
-        raise ValueError(f"unknown pipeline {unknown or pipelines}; choose from {', '.join(PIPELINES)}")
+        raise DatasetError(f"unknown pipeline {unknown or pipelines}; choose from {', '.join(PIPELINES)}")
     articles, errors = eval_set.load_articles()
     with _data_dir(settings, reuse_data_dir) as data_dir:
         scratch = {} if reuse_data_dir else {"chroma_url": None}  # never write into a shared server's collection

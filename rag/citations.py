@@ -31,9 +31,9 @@ def parse_markers(answer: str) -> list[DraftSentence]:
         text = span.text
         leading = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.,;]?)+", text)
         if leading and drafts:
-            drafts[-1].cited.extend(_numbers(leading.group()))
+            drafts[-1].cited.extend(marker_numbers(leading.group()))
             text = text[leading.end() :]
-        cited = _numbers(text)
+        cited = marker_numbers(text)
         clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", text)).strip()
         if clean.strip(" .,;:"):
             drafts.append(DraftSentence(clean, cited))
@@ -42,7 +42,8 @@ def parse_markers(answer: str) -> list[DraftSentence]:
     return drafts
 
 
-def _numbers(text: str) -> list[int]:
+def marker_numbers(text: str) -> list[int]:
+    """Every number cited by the markers in ``text``, in order (``[1][2, 3]`` gives 1, 2, 3)."""
     return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 
 
