@@ -166,9 +166,36 @@ class Answer(BaseModel):
     """How the text came about: model sentences that passed verification, quoted evidence, or a refusal."""
     dropped: list[str] = Field(default_factory=list)
     """Model sentences removed because no evidence supported them."""
+    related: list[Citation] = Field(default_factory=list)
+    """On a refusal: the closest passages found, shown apart as "related passages, not an answer"."""
     filters: SearchFilters = Field(default_factory=SearchFilters)
     retrieved: list[str] = Field(default_factory=list)
     """Chunk ids the search returned, best first (what the evidence was chosen from)."""
     model: str
     timings: dict[str, float] = Field(default_factory=dict)
     """Milliseconds per stage: rewrite, retrieve, select, generate, verify."""
+
+
+class SupportVerdict(BaseModel):
+    """Whether one quote supports one sentence in meaning, and why not when it does not."""
+
+    supported: bool
+    label: Literal["supported", "contradicted", "unsupported"]
+    """``contradicted``: the quote says otherwise (polarity, roles, numbers); ``unsupported``: it does not say it."""
+    reason: str
+    """One line: what failed (e.g. "negation: the quote says 'respects', the sentence 'does not respect'")."""
+    score: float = 0.0
+    """Word-level support (0..1), or the judge's P(yes) when the model decided."""
+    judged: bool = False
+    """True when the model judge, not the rules, decided."""
+
+
+class ClaimVerdict(BaseModel):
+    """``rag check``: a claim fact-checked against the corpus."""
+
+    claim: str
+    verdict: Literal["supported", "contradicted", "not_in_sources"]
+    citations: list[Citation] = Field(default_factory=list)
+    """The quotes behind the verdict (the supporting or the contradicting passages)."""
+    reason: str
+    timings: dict[str, float] = Field(default_factory=dict)
