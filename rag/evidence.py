@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
-from rag.retrieve import tokenize
+from rag.text import tokenize
 from rag.types import Evidence, SearchHit
 
 MAX_EVIDENCE = 6

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import bm25s
 import numpy as np
-import Stemmer
 
 from rag.chunking import search_text
 from rag.embed import Embedder
 from rag.store import Metadata, Store, matches_filters
+from rag.text import tokenize
 from rag.types import SearchFilters, SearchHit
 
 RRF_K = 60
 """The constant of reciprocal rank fusion (Cormack et al. 2009): score = Σ 1 / (RRF_K + rank)."""
 CANDIDATES_PER_RETRIEVER = 4
 """Each retriever proposes ``k × this`` candidates before fusion and the per-article cap."""
-
-_STOPWORDS = frozenset(
-    "a an and are as at be been but by did do does for from had has have he her his how i in into is it its "
-    "of on or said says she that the their them there they this to was were what when where which who whom "
-    "why will with would you".split()
-)
-
-
-_STEMMER = Stemmer.Stemmer("english")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, Snowball-stemmed word tokens without stopwords ('accused' finds 'accuse')."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS]
-    return list(_STEMMER.stemWords(words))
 
 
 @dataclass

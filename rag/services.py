@@ -13,6 +13,7 @@ from rag.store import Store
 
 if TYPE_CHECKING:
     from rag.llm import ChatModel
+    from rag.verify import Verifier
 
 
 @dataclass
@@ -44,3 +45,10 @@ class Services:
         from rag.llm import build_chat_model
 
         return build_chat_model(self.settings)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """The verification gate every generated sentence passes (answers, briefings, ``rag check``)."""
+        from rag.verify import build_verifier
+
+        return build_verifier(self.settings, lambda: self.chat)

@@ -7,6 +7,6 @@ Used by answers (``rag.citations``), briefings and ``rag check`` alike::
 """
 
 from rag.verify.legacy_words import SUPPORT_THRESHOLD, is_supported, names_in, numbers_in, support_score
-from rag.verify.verifier import Verifier
+from rag.verify.verifier import Verifier, build_verifier
 
-__all__ = ["SUPPORT_THRESHOLD", "Verifier", "is_supported", "names_in", "numbers_in", "support_score"]
+__all__ = ["SUPPORT_THRESHOLD", "Verifier", "build_verifier", "is_supported", "names_in", "numbers_in", "support_score"]

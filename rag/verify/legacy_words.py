@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.retrieve import tokenize
+from rag.text import tokenize
 
 SUPPORT_THRESHOLD = 0.6
 """Share of a sentence's content words that must appear in the cited text."""

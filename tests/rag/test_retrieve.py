@@ -6,7 +6,8 @@ import pytest
 
 from rag.embed import HashingEmbedder
 from rag.ingest import ingest_paths
-from rag.retrieve import HybridRetriever, cap_per_article, rrf_fuse, tokenize
+from rag.retrieve import HybridRetriever, cap_per_article, rrf_fuse
+from rag.text import tokenize
 from rag.settings import Settings
 from rag.store import Store
 from rag.types import SearchFilters, SearchHit
