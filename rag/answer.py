@@ -48,6 +48,12 @@ class AskOptions:
     history: Sequence[Turn] = ()
     k: int = 6
     max_tokens: int = 200
+    cancelled: Callable[[], bool] | None = None
+    """Checked between streamed pieces: a client that went away stops generation (raises ``AnswerCancelled``)."""
+
+
+class AnswerCancelled(RuntimeError):
+    """The caller cancelled the answer while it was being generated."""
 
 
 class Answerer:
