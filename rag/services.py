@@ -12,6 +12,7 @@ from rag.settings import Settings
 from rag.store import Store
 
 if TYPE_CHECKING:
+    from rag.db import Database
     from rag.llm import ChatModel
     from rag.verify import Verifier
 
@@ -52,3 +53,10 @@ class Services:
         from rag.verify import build_verifier
 
         return build_verifier(self.settings, lambda: self.chat)
+
+    @cached_property
+    def database(self) -> Database:
+        """Conversations and briefings (``settings.database_url``), migrated to the newest schema on first use."""
+        from rag.db import open_database
+
+        return open_database(self.settings)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     """An OpenAI-compatible endpoint for optional LLM-judge eval metrics (reported, never gating)."""
     judge_api_key: SecretStr = SecretStr("not-needed")
     judge_model: str = "gpt-4o-mini"
+    database_url: str | None = None
+    """Conversations and briefings: any SQLAlchemy URL (e.g. ``postgresql+psycopg://…`` for several workers or
+    machines); unset means the SQLite file ``<data_dir>/rag.db``."""
 
     @property
     def chroma_dir(self) -> Path:
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "write.lock"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'rag.db').resolve()}"
 
 
 @lru_cache
