@@ -18,10 +18,29 @@ RGB_FILE = Path("benchmarks") / "rgb" / "en_fact_dev.jsonl"
 """The RGB dev half, in the ``shared`` folder beside the checkout; read from there, never copied in."""
 
 Setting = Literal["noise", "conflict"]
+Split = Literal["tune", "test"]
+"""Halves of a golden file: thresholds are tuned on ``tune``; the gate and the README report ``test``."""
 
 
 class DatasetError(ValueError):
     """A dataset, result file or eval option that cannot be used, with the reason (and line, for files)."""
+
+
+class EvidenceSpan(BaseModel):
+    """A sentence of an article body that answers a golden question, by character offsets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article_id: str
+    start: int = Field(ge=0)
+    end: int
+    """Exclusive; ``body[start:end]`` is one whole sentence as ``rag.chunking.split_sentences`` cuts it."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EvidenceSpan:
+        if self.end <= self.start:
+            raise ValueError("an evidence span needs end > start")
+        return self
 
 
 class GoldenRow(BaseModel):
@@ -38,11 +57,18 @@ class GoldenRow(BaseModel):
     """Article ids that hold the answer."""
     answerable: bool
     tags: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceSpan] = Field(default_factory=list)
+    """Gold sentences that answer the row, for citation precision and recall independent of the pipeline."""
+    split: Split | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldenRow:
         if self.answerable and not (self.facts and self.sources):
             raise ValueError("an answerable row needs facts and sources")
+        if not self.answerable and self.evidence:
+            raise ValueError("an unanswerable row has no evidence")
+        if not {e.article_id for e in self.evidence} <= set(self.sources):
+            raise ValueError("evidence must come from the row's sources")
         if not self.answerable and (self.answer is not None or self.facts or self.sources):
             raise ValueError("an unanswerable row has answer null and empty facts and sources")
         if any(not group or not all(alt.strip() for alt in group) for group in self.facts):
@@ -93,8 +119,12 @@ def find_rgb_dev() -> Path:
     raise DatasetError(f"RGB dev file not found (looked in {', '.join(map(str, candidates))}); set RAG_RGB_PATH")
 
 
-def load_golden(path: Path) -> list[GoldenRow]:
-    """Rows of a golden JSONL file; any bad line fails the whole load with its line number."""
+def load_golden(path: Path, split: Split | None = None) -> list[GoldenRow]:
+    """Rows of a golden JSONL file; any bad line fails the whole load with its line number.
+
+    With ``split``, only the rows of that half (follow-ups share their parent's half); a file without
+    that half is an error, never an empty set.
+    """
     rows: list[GoldenRow] = []
     for number, line in enumerate(_read(path).splitlines(), start=1):
         if not line.strip():
@@ -111,11 +141,20 @@ def load_golden(path: Path) -> list[GoldenRow]:
         raise DatasetError(f"{path}: follow-ups of unknown rows {sorted(unknown)}")
     if not rows:
         raise DatasetError(f"{path}: no rows")
-    return rows
+    if split is None:
+        return rows
+    halves = {r.id: r.split for r in rows}
+    torn = sorted(r.id for r in rows if r.followup_of and halves[r.followup_of] != r.split)
+    if torn:
+        raise DatasetError(f"{path}: follow-ups in another split than their parent {torn}")
+    chosen = [r for r in rows if r.split == split]
+    if not chosen:
+        raise DatasetError(f"{path}: no rows in split {split!r}")
+    return chosen
 
 
-def golden_set(dataset: Path, corpus: Sequence[Path]) -> EvalSet:
-    return EvalSet(name=dataset.stem, rows=load_golden(dataset), corpus_paths=list(corpus))
+def golden_set(dataset: Path, corpus: Sequence[Path], split: Split | None = None) -> EvalSet:
+    return EvalSet(name=dataset.stem, rows=load_golden(dataset, split), corpus_paths=list(corpus))
 
 
 def rgb_set(path: Path, setting: Setting) -> EvalSet:

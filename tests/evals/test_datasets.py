@@ -20,7 +20,8 @@ SEED_IDS = {a.id for a in read_sources([SEED_DIR])}  # type: ignore[union-attr]
 def test_seed_golden_has_the_required_shape_and_coverage() -> None:
     rows = load_golden(GOLDEN)
     raw = [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
-    assert all(list(r) == ["id", "question", "answer", "facts", "sources", "answerable", "tags"] for r in raw)
+    keys = ["id", "question", "answer", "facts", "sources", "answerable", "tags", "evidence", "split"]
+    assert all(list(r) == keys for r in raw)
     assert len(rows) >= 40
     tags = Counter(t for r in rows for t in r.tags)
     for tag in ("single", "number", "date", "quote", "list", "multi", "contested", "followup"):
