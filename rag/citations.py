@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from rag.chunking import split_sentences
 from rag.types import AnswerSentence, Citation, Evidence
-from rag.verify import SUPPORT_THRESHOLD, support_score
+from rag.verify import Verifier
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -54,6 +54,8 @@ class Verified:
     sentences: list[AnswerSentence] = field(default_factory=list)
     citations: dict[int, Citation] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+    contradicted: list[str] = field(default_factory=list)
+    """Sentences a cited quote contradicts, with the reason (kept for the record, never shown as answers)."""
     _dense: dict[int, int] = field(default_factory=dict)
 
     def cite(self, evidence: Evidence, support: float) -> int:
@@ -77,23 +79,37 @@ class Verified:
         return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences)
 
 
-def verify_sentence(draft: DraftSentence, evidence: Sequence[Evidence], verified: Verified) -> AnswerSentence | None:
-    """Keep a sentence if the evidence it cites supports it; else re-cite it to evidence that does; else drop."""
+REPAIR_CANDIDATES = 3
+"""How many other evidence sentences (best rule coverage first) a failing sentence may be re-cited to."""
+
+
+def verify_sentence(draft: DraftSentence, evidence: Sequence[Evidence], verified: Verified,
+                    verifier: Verifier) -> AnswerSentence | None:
+    """Keep a sentence if a quote it cites supports it on its own; else re-cite it to one that does; else drop.
+
+    Each cited quote is checked alone (no stitching a name from one quote and a number from another); cited
+    quotes that do not support the sentence are dropped from its citations.
+    """
     if any(s.text.lower() == draft.text.lower() for s in verified.sentences):
         return None  # a repeated sentence adds nothing
     by_number = {e.number: e for e in evidence}
     cited = [by_number[n] for n in dict.fromkeys(draft.cited) if n in by_number]  # markers pointing nowhere go
-    if cited:
-        joined = " ".join(e.text for e in cited)
-        score = support_score(draft.text, joined)
-        if score >= SUPPORT_THRESHOLD:
-            return _accept(draft.text, cited, score, verified)
-    # Repair: the single evidence sentence that best supports it, if any does.
-    best = max(evidence, key=lambda e: support_score(draft.text, e.text), default=None)
-    if best is not None:
-        score = support_score(draft.text, best.text)
-        if score >= SUPPORT_THRESHOLD:
-            return _accept(draft.text, [best], score, verified)
+    backing = []
+    for item in cited:
+        verdict = verifier.check(draft.text, item.text)
+        if verdict.supported:
+            backing.append((item, verdict.score))
+        if verdict.label == "contradicted":
+            verified.contradicted.append(f"{draft.text} — {verdict.reason}")
+    if backing:
+        return _accept(draft.text, [e for e, _ in backing], min(score for _, score in backing), verified)
+    # Repair: the evidence sentences that share most of its words, each tried alone.
+    others = [e for e in evidence if e not in cited]
+    ranked = sorted(others, key=lambda e: -verifier.check_rules(draft.text, e.text).score)[:REPAIR_CANDIDATES]
+    for item in ranked:
+        verdict = verifier.check(draft.text, item.text)
+        if verdict.supported:
+            return _accept(draft.text, [item], verdict.score, verified)
     verified.dropped.append(draft.text)
     return None
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_retries: int = Field(default=2, ge=0)
+    verifier_judge: Literal["model", "off"] = "model"
+    """Where the rules cannot decide whether a quote supports a sentence, ask the model (P(yes) from log-probs)."""
+    verifier_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] | None = None
+    """The local GGUF the judge runs (default: ``local_model``), in its own llama.cpp context."""
+    verifier_threshold: float = Field(default=0.5, ge=0, le=1)
+    """The judge's P(yes) at or above which an undecided sentence counts as supported (tuned on the claims tune split)."""
     judge_base_url: str | None = None
     """An OpenAI-compatible endpoint for optional LLM-judge eval metrics (reported, never gating)."""
     judge_api_key: SecretStr = SecretStr("not-needed")

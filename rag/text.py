@@ -1,9 +1,13 @@
-"""Text helpers shared by retrieval, evidence selection and verification: tokens, numbers, names, dates."""
+"""Text helpers shared by retrieval, evidence selection and verification: tokens, numbers, names, dates.
+
+Everything is NFC-normalised first, so a question typed with combining accents matches article text ("António").
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import Stemmer
 
@@ -14,17 +18,129 @@ STOPWORDS = frozenset(
 )
 _STEMMER = Stemmer.Stemmer("english")
 
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+    "thousand": "1000", "million": "1000000", "billion": "1000000000", "dozen": "12",
+}
+MONTHS = {
+    "january": "01", "jan": "01", "february": "02", "feb": "02", "march": "03", "mar": "03", "april": "04",
+    "apr": "04", "may": "05", "june": "06", "jun": "06", "july": "07", "jul": "07", "august": "08", "aug": "08",
+    "september": "09", "sep": "09", "sept": "09", "october": "10", "oct": "10", "november": "11", "nov": "11",
+    "december": "12", "dec": "12",
+}
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+# Capitalised words that are not names: sentence openers, question words, imperative openers, function words.
+NOT_NAMES = frozenset(
+    w.lower()
+    for w in (
+        "The A An This That These Those It Its He She They We I You In On At By For From To Of And But Or Nor As If "
+        "According However Meanwhile Also Both Some Many Several Most All Any No Not Yes Each Every Such "
+        "Who Whom Whose What When Where Why How Which Whether "
+        "Is Are Was Were Did Does Do Has Have Had Can Could Should Would Will Shall May Might Must "
+        "About Approximately Roughly Around Nearly Almost Over Under After Before During Since Until While Besides "
+        "Apart Other Another Then There Here Now Today Yesterday Last Next First Second Third Earlier Later "
+        "Name Names List Give Tell Describe Summarize Summarise Explain Please Compare Identify Outline Show State "
+        "Mention Quote Find Say Says Said Provide Note Consider Which Beyond Despite Although Though Instead "
+        "Local Residents Witnesses Experts Analysts Officials Observers Some Senior Military Footage Hospitals "
+        "Yet So Still Because Once Again Even Only Just Very Exactly Interesting Parts Conclusion"
+    ).split()
+)
+
+# Demonyms and adjectives that name the same place as their country ("Chinese" ↔ "China").
+DEMONYMS: dict[str, tuple[str, ...]] = {
+    "afghan": ("afghanistan", "kabul"), "afghans": ("afghanistan",), "pakistani": ("pakistan", "islamabad"),
+    "pakistanis": ("pakistan",), "chinese": ("china", "beijing"), "iranian": ("iran", "tehran"),
+    "indian": ("india", "new delhi"), "american": ("united states", "washington", "u.s."),
+    "russian": ("russia", "moscow"), "baloch": ("balochistan",), "saudi": ("saudi arabia",),
+    "turkish": ("turkey", "türkiye"), "qatari": ("qatar",), "british": ("britain", "united kingdom", "u.k."),
+    "emirati": ("united arab emirates", "uae"), "israeli": ("israel",), "ukrainian": ("ukraine", "kyiv"),
+    "arab": ("arab",), "kashmiri": ("kashmir",), "uzbek": ("uzbekistan",), "tajik": ("tajikistan",),
+}
+for _demonym, _places in list(DEMONYMS.items()):
+    for _place in _places:
+        DEMONYMS.setdefault(_place, ())
+        DEMONYMS[_place] = tuple(dict.fromkeys((*DEMONYMS[_place], _demonym)))
+
+_WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
+
 
 def normalize(text: str) -> str:
-    """NFC, so a question typed with combining accents matches article text ("António")."""
+    """NFC, and typographic apostrophes unified, so a question typed differently matches article text."""
     return unicodedata.normalize("NFC", text)
+
+
+def words(text: str) -> list[str]:
+    """Word tokens, lower-cased, possessive ``'s`` dropped; hyphenated compounds kept whole."""
+    return [re.sub(r"[’']s$", "", w) for w in _WORD.findall(normalize(text).lower())]
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, Snowball-stemmed word tokens without stopwords ('accused' finds 'accuse')."""
-    words = [w for w in re.findall(r"\w+", normalize(text).lower()) if w not in STOPWORDS]
-    return list(_STEMMER.stemWords(words))
+    found = [w for w in re.findall(r"\w+", normalize(text).lower()) if w not in STOPWORDS]
+    return list(_STEMMER.stemWords(found))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.lower()))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Digits (commas dropped) and number words normalised to digits ("six" and "6" are one number)."""
+    text = normalize(text)
+    found = {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+    found |= {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in NUMBER_WORDS}
+    return found
+
+
+def dates_in(text: str) -> set[str]:
+    """Weekday and month names, normalised ("Feb." and "February" are one month; the verb "may" is not May)."""
+    text = normalize(text)
+    found = {w for w in re.findall(r"[a-z]+", text.lower()) if w in WEEKDAYS}
+    for match in re.finditer(r"\b([A-Z][a-z]+)\b", text):
+        lower = match.group(1).lower()
+        if lower not in MONTHS:
+            continue
+        if lower == "may" and not re.match(r"May\s+\d", text[match.start():]) and not re.search(
+            r"\b(?:in|of|early|late|mid)\s+$", text[: match.start()]
+        ):
+            continue
+        found.add("month:" + MONTHS[lower])
+    return found
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not function words, question words or dates (Unicode-aware, whole words).
+
+    Hyphenated compounds count as their parts ("Afghanistan-Pakistan" names both countries); possessives drop
+    their ``'s``; single letters are not names.
+    """
+    text = normalize(text)
+    found: set[str] = set()
+    for token in _WORD.findall(text):
+        token = re.sub(r"[’']s$", "", token)
+        for part in token.split("-"):
+            if len(part) < 2 or not part[0].isupper() or part.isdigit():
+                continue
+            lower = part.lower()
+            if lower in NOT_NAMES or lower in WEEKDAYS or lower in MONTHS:
+                continue
+            found.add(part)
+    return found
+
+
+def has_word(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` as a whole word, case-insensitively ("Iran" is not in "Iranian")."""
+    pattern = r"(?<!\w)" + re.escape(normalize(word)) + r"(?!\w)"
+    return re.search(pattern, normalize(text), re.IGNORECASE) is not None
+
+
+def mentions(text: str, name: str) -> bool:
+    """``text`` names ``name`` or an equivalent demonym/country ("Chinese" ↔ "China", "Afghan" ↔ "Afghanistan")."""
+    if has_word(text, name):
+        return True
+    return any(has_word(text, other) for other in DEMONYMS.get(name.lower(), ()))

@@ -1,12 +1,13 @@
-"""The verification gate: does a quote support a sentence in meaning? Rules first, then the model judge.
+"""The verification gate: does one quote support one sentence in meaning? Rules first, then the model judge.
 
 Used by answers (``rag.citations``), briefings and ``rag check`` alike::
 
-    verifier = Verifier(judge=None)            # rules only; pass a judge to decide what rules cannot
+    verifier = services.verifier               # or Verifier(judge=None) for rules only
     verdict = verifier.check(sentence, quote)  # -> SupportVerdict(supported, label, reason, score, judged)
 """
 
-from rag.verify.legacy_words import SUPPORT_THRESHOLD, is_supported, names_in, numbers_in, support_score
-from rag.verify.verifier import Verifier, build_verifier
+from rag.text import names_in, numbers_in
+from rag.verify.rules import check_rules
+from rag.verify.verifier import Verifier, build_judge, build_verifier
 
-__all__ = ["SUPPORT_THRESHOLD", "Verifier", "build_verifier", "is_supported", "names_in", "numbers_in", "support_score"]
+__all__ = ["Verifier", "build_judge", "build_verifier", "check_rules", "names_in", "numbers_in"]

@@ -1,0 +1,112 @@
+"""Does a verified sentence answer the question? Expected answer type, the short answer span, the question's topic.
+
+A sentence can be true to its quote and still not answer: "How many homes were destroyed in Kandahar?" is not
+answered by "at least 15 homes were damaged" in Kabul. Three checks, all against the cited quotes:
+
+- every name in the question is mentioned (demonyms count: "Chinese" ↔ "China");
+- at least ``TOPIC_SHARE`` of the question's other content words are there (the thing asked about);
+- for how many / when / who / where questions, the sentence has a short answer span of that type (a number, a
+  date or time, a name) that is not already in the question and occurs verbatim in a cited quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from rag.text import MONTHS, STOPWORDS, WEEKDAYS, dates_in, has_word, mentions, names_in, normalize, numbers_in, stem
+
+AnswerType = Literal["number", "date", "name", "any"]
+
+TOPIC_SHARE = 0.5
+"""Share of the question's non-name content words the cited quotes must contain (tuned on the golden tune split)."""
+_QUANTITIES = ("dozens", "hundreds", "thousands", "millions", "several", "many", "few", "dozen")
+_TIMES = re.compile(
+    r"\b(\d{1,2}(:\d\d)?\s*(a\.m\.|p\.m\.|am|pm)|overnight|morning|evening|night|nighttime|afternoon|weekend|"
+    r"yesterday|today|last (week|month|year|night)|(19|20)\d\d|\d{4}s)\b", re.I)
+_GENERIC = frozenset(stem(w) for w in (
+    "article articles source sources report reports reported according say said says tell told describe "
+    "described mention mentioned give list name compare explain summarize summarise happen happened "
+    "accord kind kinds sort type types role part detail details specific specifically exactly also other "
+    "one two both each many much number data information news latest recent recently".split()))
+
+
+def expected_type(question: str) -> AnswerType:
+    q = normalize(question).lower()
+    if re.search(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (number|percentage|share)\b|\bhow long\b|\bhow far\b", q):
+        return "number"
+    if re.search(r"^\s*when\b|\bwhat (day|date|year|month|time)\b|\bon what day\b|\bwhich (day|date|year|month)\b|"
+                 r"\bwhen did\b|\bwhen was\b", q):
+        return "date"
+    if re.search(r"^\s*(who|whom|whose)\b|\bwhich (person|official|group|groups|organi[sz]ation|country|countries|"
+                 r"city|cities|province|provinces|district|districts|minister|leader|outlet|analyst|militant)\b|"
+                 r"^\s*where\b|\bin which\b", q):
+        return "name"
+    return "any"
+
+
+def answer_spans(question: str, sentence: str, kind: AnswerType) -> list[str]:
+    """Pieces of ``sentence`` of the expected type that the question does not already hold."""
+    if kind == "number":
+        spans = sorted(numbers_in(sentence) - numbers_in(question))
+        spans += [w for w in _QUANTITIES if has_word(sentence, w) and not has_word(question, w)]
+        return spans
+    if kind == "date":
+        spans = sorted(dates_in(sentence) - dates_in(question))
+        spans += [m.group(0) for m in _TIMES.finditer(sentence) if m.group(0).lower() not in question.lower()]
+        return spans
+    if kind == "name":
+        return sorted(n for n in names_in(sentence) if not mentions(question, n))
+    return []
+
+
+def span_in_quote(span: str, quotes: str) -> bool:
+    if span.startswith("month:"):
+        return span in dates_in(quotes)
+    if span.lower() in WEEKDAYS or span.lower() in MONTHS:
+        return has_word(quotes, span)
+    if span.isdigit() or re.fullmatch(r"[\d.]+", span):
+        return span in numbers_in(quotes)
+    return has_word(quotes, span)
+
+
+def question_names(question: str) -> list[str]:
+    return sorted(names_in(question))
+
+
+def topic_words(question: str) -> set[str]:
+    """The question's content stems that are neither names nor generic question words."""
+    lowered_names = {n.lower() for n in names_in(question)}
+    out = set()
+    for word in re.findall(r"\w+", normalize(question).lower()):
+        if word in STOPWORDS or word in lowered_names or word.isdigit() or len(word) < 3:
+            continue
+        s = stem(word)
+        if s not in _GENERIC:
+            out.add(s)
+    return out
+
+
+def covers_topic(question: str, quotes: str) -> bool:
+    wanted = topic_words(question)
+    if not wanted:
+        return True
+    have = {stem(w) for w in re.findall(r"\w+", normalize(quotes).lower())}
+    return len(wanted & have) / len(wanted) >= TOPIC_SHARE
+
+
+def missing_question_names(question: str, texts: Iterable[str]) -> list[str]:
+    """Names in the question that none of ``texts`` mentions (demonyms and hyphenated parts understood)."""
+    joined = " ".join(texts)
+    return [n for n in question_names(question) if not mentions(joined, n)]
+
+
+def answers(question: str, sentence: str, quotes: str) -> bool:
+    """Whether a sentence backed by ``quotes`` answers ``question`` (topic covered, answer span in the quote)."""
+    if not covers_topic(question, quotes):
+        return False
+    kind = expected_type(question)
+    if kind == "any":
+        return True
+    return any(span_in_quote(span, quotes) for span in answer_spans(question, sentence, kind))

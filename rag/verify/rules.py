@@ -1,0 +1,250 @@
+"""Cheap, explainable checks of one sentence against one quote: what rules can decide without a model.
+
+Each check either finds a meaning change (``contradicted``), finds the quote silent on something the sentence
+says (``unsupported``), or passes. A sentence that passes every check but still carries words the quote lacks is
+``undecided``: the model judge decides it (see :mod:`rag.verify.judge`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rag.text import STOPWORDS, dates_in, has_word, names_in, normalize, numbers_in, stem
+
+Label = Literal["supported", "contradicted", "unsupported", "undecided"]
+
+NEGATIONS = frozenset("not no never n't without nor neither none nobody nothing cannot".split())
+_CLAUSE_BREAKS = frozenset(", ; : — – but while whereas although though however yet".split())
+# Verbs of saying and hedges carry attribution, not the claim; they may differ between sentence and quote.
+_LIGHT = frozenset(
+    "say said says saying state stated states statement told tell added according report reported reports "
+    "reportedly also stress stressed emphasize emphasized emphasizing issue issued note noted describe described "
+    "call called calling claim claimed claims express expressed official officials spokesman spokesperson "
+    "recent recently latest new just".split()
+)
+_LIGHT_STEMS = frozenset(stem(w) for w in _LIGHT)
+# Opposite predicates: a sentence with one side and a quote with only the other changes the claim.
+_OPPOSITES: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
+    (frozenset(stem(w) for w in a.split()), frozenset(stem(w) for w in b.split()))
+    for a, b in (
+        ("deny denied denies denial reject rejected rejects dismiss dismissed refute refuted",
+         "confirm confirmed confirms admit admitted admits acknowledge acknowledged accept accepted"),
+        ("condemn condemned condemns criticize criticized denounce denounced",
+         "praise praised praises welcome welcomed welcomes support supported endorse endorsed applaud applauded"),
+        ("urge urged urges call appeal appealed appeals request requested",
+         "reject rejected rejects oppose opposed refuse refused donate donated donates"),
+        ("kill killed dead died death deaths", "injure injured injuries wound wounded hurt"),
+        ("increase increased rise rose grew escalate escalated intensify intensified",
+         "decrease decreased fall fell declined reduce reduced de-escalate subside subsided"),
+        ("attack attacked strike struck bomb bombed target targeted", "defend defended protect protected"),
+        ("accuse accused accuses accusation", "defend defended exonerate exonerated praise praised"),
+        ("support supported supports assist assisted help helped", "oppose opposed fight fought resist resisted"),
+        ("respect respects respected", "violate violated violates"),
+        ("tolerate tolerated tolerating", "crack cracked"),
+    )
+)
+_ROLE_WORDS = {stem(w): group for group, ws in (
+    ("killed", "killed dead died deaths killing"), ("injured", "injured wounded hurt injuries"),
+    ("displaced", "displaced fled"), ("damaged", "damaged destroyed"), ("arrested", "arrested detained"),
+) for w in ws.split()}
+_DERIVED = re.compile(r"(tion|tions|sion|sions|ment|ments|ance|ances|ence|ences|ers?|ors?)$")
+_VERBAL = re.compile(r"(ed|ing|es|s)$")
+_TOKEN = re.compile(r"\w+(?:[’']\w+)?|[,;:—–]")
+
+
+@dataclass
+class RuleVerdict:
+    label: Label
+    reason: str
+    coverage: float = 0.0
+    uncovered: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Tok:
+    surface: str
+    stem: str
+    negated: bool
+    index: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    """Word tokens with their stem and whether a negation governs them within their clause."""
+    raw = _TOKEN.findall(normalize(text).replace("n’t", " n't").replace("n't", " n't"))
+    out: list[_Tok] = []
+    since_negation = 99
+    for index, token in enumerate(raw):
+        lower = token.lower()
+        if lower in _CLAUSE_BREAKS:
+            since_negation = 99
+            continue
+        if lower in NEGATIONS or lower == "n't":
+            since_negation = 0
+            continue
+        since_negation += 1
+        out.append(_Tok(lower, stem(re.sub(r"[’']s$", "", lower)), since_negation <= 4, index))
+    return out
+
+
+def _content(tokens: list[_Tok]) -> list[_Tok]:
+    return [t for t in tokens if t.surface not in STOPWORDS and not t.surface.isdigit() and len(t.surface) > 1]
+
+
+def check_rules(sentence: str, quote: str) -> RuleVerdict:
+    """Compare ``sentence`` with one ``quote``: numbers, dates, names, polarity, roles, predicates, coverage."""
+    s_tokens, q_tokens = _tokens(sentence), _tokens(quote)
+    s_content = _content(s_tokens)
+    q_stems = {t.stem for t in q_tokens}
+    claim_words = [t for t in s_content if t.stem not in _LIGHT_STEMS]
+    covered = [t for t in claim_words if t.stem in q_stems]
+    coverage = len(covered) / len(claim_words) if claim_words else 0.0
+    related = coverage >= 0.5
+    if not claim_words:
+        return RuleVerdict("unsupported", "the sentence makes no checkable claim", coverage)
+
+    missing_numbers = sorted(numbers_in(sentence) - numbers_in(quote))
+    if missing_numbers:
+        other = numbers_in(quote) - numbers_in(sentence)
+        label: Label = "contradicted" if related and other else "unsupported"
+        return RuleVerdict(label, f"number {', '.join(missing_numbers)} is not in the quote"
+                           + (f" (it gives {', '.join(sorted(other))})" if other else ""), coverage)
+    missing_dates = sorted(dates_in(sentence) - dates_in(quote))
+    if missing_dates:
+        label = "contradicted" if related and dates_in(quote) else "unsupported"
+        return RuleVerdict(label, f"date {', '.join(d.replace('month:', 'month ') for d in missing_dates)} is not in the quote",
+                           coverage)
+    missing_names = sorted(n for n in names_in(sentence) if not has_word(quote, n))
+    if missing_names:
+        label = "contradicted" if related and names_in(quote) - names_in(sentence) else "unsupported"
+        return RuleVerdict(label, f"{', '.join(missing_names)} not named in the quote", coverage)
+
+    for s_tok in covered:
+        matches = [q for q in q_tokens if q.stem == s_tok.stem]
+        if matches and all(q.negated != s_tok.negated for q in matches):
+            said = "negated" if s_tok.negated else "affirmed"
+            return RuleVerdict("contradicted", f"polarity: the sentence has '{s_tok.surface}' {said}, the quote the opposite",
+                               coverage)
+    opposite = _opposite_predicate(s_content, q_tokens)
+    if opposite:
+        return RuleVerdict("contradicted", opposite, coverage)
+    roles = _role_swap(sentence, quote, s_tokens, q_tokens) or _number_roles(s_tokens, q_tokens)
+    if roles:
+        return RuleVerdict("contradicted", roles, coverage)
+
+    uncovered = [t.surface for t in claim_words if t.stem not in q_stems]
+    shifted = [t.surface for t in covered if _shifted_form(t, q_tokens)]
+    if not uncovered and not shifted:
+        return RuleVerdict("supported", "every word, number, name and date is in the quote with the same polarity",
+                           coverage)
+    if coverage < 0.5:
+        return RuleVerdict("unsupported", f"the quote does not say: {', '.join(uncovered[:5])}", coverage, uncovered)
+    return RuleVerdict("undecided", "words not in the quote: " + ", ".join(uncovered + shifted), coverage,
+                       uncovered + shifted)
+
+
+def _opposite_predicate(s_content: list[_Tok], q_tokens: list[_Tok]) -> str | None:
+    s_stems = {t.stem for t in s_content}
+    q_stems = {t.stem for t in q_tokens}
+    for side_a, side_b in _OPPOSITES:
+        for mine, theirs in ((side_a, side_b), (side_b, side_a)):
+            said = s_stems & mine
+            if said and not (q_stems & said) and q_stems & theirs:
+                word = next(t.surface for t in s_content if t.stem in said)
+                other = next(t.surface for t in q_tokens if t.stem in theirs)
+                return f"changed predicate: the sentence says '{word}', the quote '{other}'"
+    return None
+
+
+def _shifted_form(s_tok: _Tok, q_tokens: list[_Tok]) -> bool:
+    """A verb in the sentence found only as a derived noun in the quote ("donated" vs "donations")."""
+    if not _VERBAL.search(s_tok.surface) or _DERIVED.search(s_tok.surface):
+        return False
+    same = [q for q in q_tokens if q.stem == s_tok.stem]
+    return bool(same) and all(_DERIVED.search(q.surface) and q.surface != s_tok.surface for q in same)
+
+
+_ALIASES = {
+    name: group for group, names in (
+        ("pakistan", "pakistan pakistani islamabad"), ("afghanistan", "afghanistan afghan kabul taliban"),
+        ("india", "india indian delhi"), ("iran", "iran iranian tehran"), ("china", "china chinese beijing"),
+        ("united states", "washington american pentagon"), ("russia", "russia russian moscow"),
+    ) for name in names.split()
+}
+
+
+def _entity(name: str) -> str:
+    return _ALIASES.get(name.lower(), name.lower())
+
+
+def _role_swap(sentence: str, quote: str, s_tokens: list[_Tok], q_tokens: list[_Tok]) -> str | None:
+    """Actor and target on the same side of the predicate in both ("A accused B" vs "B accused A").
+
+    The nearest name before and after the predicate are its actor and target (sides flip in the passive);
+    a capital stands for its country ("Islamabad" is Pakistan's side).
+    """
+    s_names = _name_positions(sentence, s_tokens)
+    q_names = _name_positions(quote, q_tokens)
+    if len(set(s_names.values())) < 2 or len(set(q_names.values())) < 2:
+        return None
+    s_passive, q_passive = _is_passive(s_tokens), _is_passive(q_tokens)
+    for verb in _content(s_tokens):
+        if verb.stem in _LIGHT_STEMS or verb.index in s_names:
+            continue
+        s_actor, s_target = _around(s_names, verb.index, s_passive)
+        if s_actor is None or s_target is None or s_actor == s_target:
+            continue
+        verdicts = []
+        for q_verb in (t for t in q_tokens if t.stem == verb.stem):
+            q_actor, q_target = _around(q_names, q_verb.index, q_passive)
+            if s_actor == q_actor or s_target == q_target:
+                verdicts.append(True)
+            elif (q_actor is not None and s_target == q_actor) or (q_target is not None and s_actor == q_target):
+                verdicts.append(False)
+        if verdicts and not any(verdicts):
+            return (f"roles: the sentence has {s_actor.title()} '{verb.surface}' {s_target.title()}; "
+                    "in the quote it is the other way round")
+    return None
+
+
+def _name_positions(text: str, tokens: list[_Tok]) -> dict[int, str]:
+    """Token index → entity key, for every name in ``text``."""
+    found = {n.lower() for n in names_in(text)}
+    return {t.index: _entity(t.surface) for t in tokens if re.sub(r"[’']s$", "", t.surface) in found}
+
+
+def _around(names: dict[int, str], index: int, passive: bool) -> tuple[str | None, str | None]:
+    before = [p for p in names if p < index]
+    after = [p for p in names if p > index]
+    actor = names[max(before)] if before else None
+    target = names[min(after)] if after else None
+    return (target, actor) if passive else (actor, target)
+
+
+def _is_passive(tokens: list[_Tok]) -> bool:
+    surfaces = [t.surface for t in tokens]
+    return any(a in ("was", "were", "been", "being", "is", "are") and b.endswith("ed") and c == "by"
+               for a, b, c in zip(surfaces, surfaces[1:], surfaces[2:]))
+
+
+def _number_roles(s_tokens: list[_Tok], q_tokens: list[_Tok]) -> str | None:
+    """The same number attached to a different outcome ("six killed" vs "six injured")."""
+    for number, s_role in _numbers_with_roles(s_tokens).items():
+        q_role = _numbers_with_roles(q_tokens).get(number)
+        if s_role and q_role and s_role != q_role:
+            return f"roles: the sentence has {number} {s_role}, the quote {number} {q_role}"
+    return None
+
+
+def _numbers_with_roles(tokens: list[_Tok]) -> dict[str, str | None]:
+    from rag.text import NUMBER_WORDS
+
+    out: dict[str, str | None] = {}
+    for position, token in enumerate(tokens):
+        value = token.surface if token.surface.isdigit() else NUMBER_WORDS.get(token.surface)
+        if value is None:
+            continue
+        role = next((_ROLE_WORDS[t.stem] for t in tokens[position + 1 : position + 7] if t.stem in _ROLE_WORDS), None)
+        out.setdefault(value, role)
+    return out
