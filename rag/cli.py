@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from rag.ingest import ingest_paths
+from rag.ingest import LazyEmbedder, delete_article, ingest_paths
 from rag.services import Services
 from rag.settings import Settings
+from rag.store import StoreBusyError
 from rag.types import SearchFilters
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over conflict news.")
@@ -78,25 +79,32 @@ def ingest(
 ) -> None:
     """Ingest articles; unchanged ones are skipped, reprints recorded, bad files reported."""
     services = Services(build_settings(data_dir))
-    if as_json:
-        report = ingest_paths(paths, services.store, services.embedder, services.settings)
-        print_json({"counts": report.counts(), **report.model_dump(mode="json")})
-    else:
-        with Progress(console=err_console, transient=True) as progress:
-            task = progress.add_task("ingesting", total=None)
-            report = ingest_paths(
-                paths,
-                services.store,
-                services.embedder,
-                services.settings,
-                progress=lambda name: progress.update(task, advance=1, description=f"ingesting {name}"),
-            )
-        counts = report.counts()
-        console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
-        for reprint, original in report.duplicates.items():
-            console.print(f"  reprint: {reprint} duplicates {original}")
-        for error in report.failed:
-            console.print(f"  [red]failed[/red] {error.source}: {error.reason}")
+    try:
+        if as_json:
+            report = ingest_paths(paths, services.store, services.embedder, services.settings)
+            print_json({"counts": report.counts(), **report.model_dump(mode="json")})
+        else:
+            with Progress(console=err_console, transient=True) as progress:
+                task = progress.add_task("ingesting", total=None)
+                report = ingest_paths(
+                    paths,
+                    services.store,
+                    services.embedder,
+                    services.settings,
+                    progress=lambda name: progress.update(task, advance=1, description=f"ingesting {name}"),
+                )
+            counts = report.counts()
+            console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
+            for article_id in report.recovered:
+                console.print(f"  recovered: finished the interrupted write of {article_id}")
+            for reprint, original in report.duplicates.items():
+                console.print(f"  reprint: {reprint} duplicates {original}")
+            for warning in report.warnings:
+                console.print(f"  [yellow]warning[/yellow] {warning.source}: {warning.warning}", highlight=False)
+            for error in report.failed:
+                console.print(f"  [red]failed[/red] {error.source}: {error.reason}", highlight=False)
+    except StoreBusyError as exc:
+        raise fail(str(exc)) from None
     if report.failed and not (report.added or report.updated or report.unchanged or report.duplicates):
         raise typer.Exit(1)
 
@@ -161,9 +169,11 @@ def delete(
     as_json: JsonFlag = False,
 ) -> None:
     """Remove one article and its chunks."""
-    store = Services(build_settings(data_dir)).store
-    with store.write_lock():
-        deleted = store.delete_article(article_id)
+    services = Services(build_settings(data_dir))
+    try:  # the embedder loads only if a reprint must be indexed in the deleted original's place
+        deleted = delete_article(article_id, services.store, LazyEmbedder(lambda: services.embedder), services.settings)
+    except StoreBusyError as exc:
+        raise fail(str(exc)) from None
     if as_json:
         print_json({"deleted": deleted, "article_id": article_id})
     elif deleted:
@@ -220,3 +230,12 @@ def _register_eval() -> None:
 
 
 _register_eval()
+
+
+def _register_doctor() -> None:
+    from rag.cli_doctor import doctor_command
+
+    app.command("doctor")(doctor_command)
+
+
+_register_doctor()

@@ -53,9 +53,15 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+HASHING_MODEL = "hashing-fake"
+"""``RAG_EMBEDDING_MODEL=hashing-fake`` selects :class:`HashingEmbedder`: subprocess tests (kill trials) without a model."""
+
+
 @lru_cache(maxsize=2)
-def load_embedder(model: str = DEFAULT_MODEL, batch_size: int = 32) -> SentenceTransformerEmbedder:
+def load_embedder(model: str = DEFAULT_MODEL, batch_size: int = 32) -> Embedder:
     """One embedder per model per process: loading takes seconds."""
+    if model == HASHING_MODEL:
+        return HashingEmbedder()
     return SentenceTransformerEmbedder(model, batch_size)
 
 

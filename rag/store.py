@@ -1,28 +1,32 @@
-"""The Chroma index: one collection of chunks (with embeddings) and one of article records.
+"""The Chroma index: one collection of chunks (with embeddings), one of article records, one of journal and lease.
 
-On disk by default (``PersistentClient`` in the data directory, writes serialised by a file lock);
-``RAG_CHROMA_URL`` points it at a Chroma server instead (``chroma run``), which serialises writes itself.
+On disk by default (``PersistentClient`` in the data directory, writers serialised by a file lock);
+``RAG_CHROMA_URL`` points it at a Chroma server instead (``chroma run``), where writers on any machine are
+serialised by a lease record in Chroma itself (:mod:`rag.journal`). Operations that touch both chunks and
+records are journaled by :mod:`rag.ingest`; this module only offers the single-collection steps.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import signal
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
+from rag.journal import ChromaLease, Journal, JournalEntry
+from rag.journal import StoreBusyError as StoreBusyError
 from rag.settings import Settings
 from rag.types import Article, Chunk, SearchFilters
 
 LOCK_TIMEOUT_S = 60.0
+KILL_AFTER_WRITES_ENV = "RAG_TEST_KILL_AFTER_WRITES"
+"""Fault injection for the crash tests: the process SIGKILLs itself right after this many store writes."""
 Metadata = dict[str, Any]
-
-
-class StoreBusyError(RuntimeError):
-    """Another process is writing to the same on-disk store."""
 
 
 def date_number(day: dt.date) -> int:
@@ -48,35 +52,109 @@ def make_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+@contextlib.contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """Two processes opening a fresh on-disk store at once would both create its tables: one at a time."""
+    if settings.chroma_url:
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(settings.data_dir / "open.lock"), timeout=LOCK_TIMEOUT_S):
+        yield
+
+
 class Store:
     """Chunks and article records in Chroma, with the metadata filters and citations need."""
 
     def __init__(self, settings: Settings, client: Any | None = None) -> None:
         self.settings = settings
-        self.client = client if client is not None else make_client(settings)
-        self.chunks = self.client.get_or_create_collection(
-            f"{settings.collection}_chunks", metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
-        self.articles = self.client.get_or_create_collection(
-            f"{settings.collection}_articles", metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
+        with _opening(settings):
+            self.client = client if client is not None else make_client(settings)
+            self.chunks = self.client.get_or_create_collection(
+                f"{settings.collection}_chunks", metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+            self.articles = self.client.get_or_create_collection(
+                f"{settings.collection}_articles", metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+            self.meta = self.client.get_or_create_collection(f"{settings.collection}_meta", embedding_function=None)
+        self.journal = Journal(self.meta)
+        self._lease: ChromaLease | None = None
+        self._lock_depth = 0
+        self._writes = 0
+        kill_after = os.environ.get(KILL_AFTER_WRITES_ENV)
+        self._kill_after = int(kill_after) if kill_after else None
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Serialise writers to an on-disk store; a Chroma server does that itself."""
+        """Hold the store's write lock: a file lock on disk, a lease in Chroma on a server. Re-entrant."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        with self._acquire():
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
+    @contextlib.contextmanager
+    def _acquire(self) -> Iterator[None]:
         if self.settings.chroma_url:
-            yield
+            lease = ChromaLease(self.meta, wait_s=LOCK_TIMEOUT_S)
+            lease.acquire()
+            self._lease = lease
+            try:
+                yield
+            finally:
+                self._lease = None
+                lease.release()
             return
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.settings.lock_path), timeout=LOCK_TIMEOUT_S)
         try:
-            with lock:
-                yield
+            lock.acquire()
         except Timeout as exc:
             raise StoreBusyError(
                 f"another process has been writing to {self.settings.data_dir} for over "
                 f"{LOCK_TIMEOUT_S:.0f}s; try again when it finishes"
             ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _wrote(self) -> None:
+        """Called after every write: counts writes for fault injection; checks the lease is still ours."""
+        self._writes += 1
+        if self._kill_after is not None and self._writes >= self._kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if self._lease is not None:
+            self._lease.check()
+
+    def _before_write(self) -> None:
+        if self._lease is not None:
+            self._lease.check()
+
+    # Journal ---------------------------------------------------------------------------------
+
+    def begin(self, entry: JournalEntry) -> None:
+        """Record that an operation on ``entry.article_id`` has started (before any of its writes)."""
+        self._before_write()
+        self.journal.begin(entry)
+        self._wrote()
+
+    def finish(self, article_id: str) -> None:
+        """Record that the operation on ``article_id`` is complete (after all of its writes)."""
+        self._before_write()
+        self.journal.done(article_id)
+        self._wrote()
+
+    def pending(self) -> list[JournalEntry]:
+        return self.journal.pending()
 
     # Articles -------------------------------------------------------------------------------
 
@@ -110,13 +188,44 @@ class Store:
             sorted((i, str(m.get("content_hash", ""))) for i, m in zip(found["ids"], found["metadatas"]))
         )
 
-    def put_article(self, article: Article, embedding: Sequence[float], minhash: str) -> None:
+    def record_metadata(self, article_id: str) -> Metadata | None:
+        """The stored metadata of one article record (``chunks`` says how many chunks it was written with)."""
+        found = self.articles.get(ids=[article_id], include=["metadatas"])
+        return dict(found["metadatas"][0]) if found["ids"] else None
+
+    def all_records(self) -> dict[str, Metadata]:
+        found = self.articles.get(include=["metadatas"])
+        return {i: dict(m) for i, m in zip(found["ids"], found["metadatas"], strict=True)}
+
+    def reprints_of(self, article_id: str) -> list[Article]:
+        """Reprint records that name ``article_id`` as their original, oldest first."""
+        found = self.articles.get(where={"duplicate_of": article_id}, include=["documents", "metadatas"])
+        reprints = [
+            article_from_record(i, d, m) for i, d, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        ]
+        return sorted(reprints, key=lambda a: (a.ingested_at or dt.datetime.min.replace(tzinfo=dt.UTC), a.id))
+
+    def put_article(self, article: Article, embedding: Sequence[float], minhash: str, chunk_count: int = 0) -> None:
+        """Write the article record; ``chunk_count`` is what a consistency check expects to find."""
+        self._before_write()
         self.articles.upsert(
             ids=[article.id],
             documents=[article.body],
             embeddings=[list(embedding)],
-            metadatas=[article_metadata(article) | {"minhash": minhash}],
+            metadatas=[_clearing_absent(article_metadata(article)) | {"minhash": minhash, "chunks": chunk_count}],
         )
+        self._wrote()
+
+    def repoint_reprint(self, reprint_id: str, original_id: str) -> None:
+        """Make an existing reprint record name a different original."""
+        self._before_write()
+        self.articles.update(ids=[reprint_id], metadatas=[{"duplicate_of": original_id}])
+        self._wrote()
+
+    def delete_record(self, article_id: str) -> None:
+        self._before_write()
+        self.articles.delete(ids=[article_id])
+        self._wrote()
 
     # Chunks ---------------------------------------------------------------------------------
 
@@ -126,28 +235,56 @@ class Store:
         """Write an article's new chunks, then delete the old ones that the new set no longer has."""
         old_ids = set(self.chunk_ids(article.id))
         if chunks:
-            base = article_metadata(article)
+            base = _clearing_absent(article_metadata(article))
+            self._before_write()
             self.chunks.upsert(
                 ids=[c.id for c in chunks],
                 embeddings=[list(e) for e in embeddings],
                 documents=[c.text for c in chunks],
                 metadatas=[base | {"position": c.position, "start": c.start, "end": c.end} for c in chunks],
             )
+            self._wrote()
         stale = sorted(old_ids - {c.id for c in chunks})
         if stale:
-            self.chunks.delete(ids=stale)
+            self.delete_chunks(stale)
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        self._before_write()
+        self.chunks.delete(ids=list(chunk_ids))
+        self._wrote()
 
     def chunk_ids(self, article_id: str) -> list[str]:
         return list(self.chunks.get(where={"article_id": article_id}, include=[])["ids"])
 
+    def chunk_hashes(self, article_id: str) -> dict[str, str]:
+        """Chunk id → the content hash of the article version it was cut from."""
+        found = self.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+        return {i: str(m.get("content_hash", "")) for i, m in zip(found["ids"], found["metadatas"], strict=True)}
+
+    def chunk_owners(self) -> dict[str, tuple[str, str]]:
+        """Every chunk id → (article id, content hash), read in pages so a large store stays cheap."""
+        owners: dict[str, tuple[str, str]] = {}
+        page = 5000
+        offset = 0
+        while True:
+            found = self.chunks.get(include=["metadatas"], limit=page, offset=offset)
+            for chunk_id, meta in zip(found["ids"], found["metadatas"], strict=True):
+                owners[chunk_id] = (str(meta.get("article_id", "")), str(meta.get("content_hash", "")))
+            if len(found["ids"]) < page:
+                return owners
+            offset += page
+
     def delete_article(self, article_id: str) -> bool:
-        """Remove an article, its chunks, and any reprint records pointing at it."""
+        """Low-level: remove one article's chunks and record (no journal, no reprints).
+
+        Callers want :func:`rag.ingest.delete_article`, which journals the removal and promotes reprints.
+        """
         if self.get_article(article_id) is None:
             return False
         ids = self.chunk_ids(article_id)
         if ids:
-            self.chunks.delete(ids=ids)
-        self.articles.delete(ids=[article_id])
+            self.delete_chunks(ids)
+        self.delete_record(article_id)
         return True
 
     def all_chunks(self) -> tuple[list[str], list[str], list[Metadata]]:
@@ -199,6 +336,14 @@ def article_metadata(article: Article) -> Metadata:
     if article.duplicate_of:
         meta["duplicate_of"] = article.duplicate_of
     return meta
+
+
+_OPTIONAL_KEYS = ("outlet", "published_at", "published_num", "url", "duplicate_of")
+
+
+def _clearing_absent(meta: Metadata) -> Metadata:
+    """Chroma merges metadata on upsert; ``None`` removes a key, so an edit that drops the outlet drops it."""
+    return {key: None for key in _OPTIONAL_KEYS} | meta
 
 
 def article_from_record(article_id: str, body: str, meta: Metadata) -> Article:

@@ -85,6 +85,13 @@ class ItemError(BaseModel):
     reason: str
 
 
+class ItemWarning(BaseModel):
+    """Something about one input that was ingested anyway (e.g. it was not UTF-8 and was decoded as cp1252)."""
+
+    source: str
+    warning: str
+
+
 class IngestReport(BaseModel):
     """What one ingest run did, item by item."""
 
@@ -95,6 +102,10 @@ class IngestReport(BaseModel):
     """Reprint article id → id of the first copy."""
     failed: list[ItemError] = Field(default_factory=list)
     chunks_written: int = 0
+    warnings: list[ItemWarning] = Field(default_factory=list)
+    """Inputs ingested despite a problem worth knowing (a legacy encoding guessed, say)."""
+    recovered: list[str] = Field(default_factory=list)
+    """Articles whose write or delete a killed earlier run left unfinished, finished before this run began."""
 
     def counts(self) -> dict[str, int]:
         return {

@@ -1,0 +1,59 @@
+"""``rag doctor [--repair] [--json]``: report (and repair) chunks, records and journal entries that disagree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rag.doctor import DoctorReport, examine, repair
+from rag.ingest import LazyEmbedder
+from rag.services import Services
+from rag.store import StoreBusyError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def doctor_command(
+    fix: Annotated[bool, typer.Option("--repair", help="Fix what is found (takes the write lock).")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Check that every chunk belongs to a whole article and no write was left half done; exit 1 if not."""
+    from rag.cli import build_settings
+
+    services = Services(build_settings(data_dir))
+    try:
+        if fix:
+            report = repair(services.store, LazyEmbedder(lambda: services.embedder), services.settings)
+        else:
+            report = examine(services.store)
+    except StoreBusyError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        _print(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print(report: DoctorReport) -> None:
+    if report.repaired:
+        console.print(f"repaired {len(report.repaired)} problem(s):")
+        for problem in report.repaired:
+            console.print(f"  {problem.kind} {problem.article_id}: {problem.detail} → {problem.repair}", highlight=False)
+    if report.ok:
+        console.print(f"ok: {report.articles} articles, {report.chunks} chunks, nothing pending")
+        return
+    table = Table("problem", "article", "detail", "--repair will")
+    for problem in report.problems:
+        table.add_row(problem.kind, problem.article_id, problem.detail, problem.repair)
+    console.print(table)
+    console.print(f"{len(report.problems)} problem(s) in {report.articles} articles, {report.chunks} chunks; "
+                  "run `rag doctor --repair`")
