@@ -1,0 +1,136 @@
+"""Stage: a timeline of events dated from the article text, not the publication date.
+
+Date phrases are found with a few patterns ("last Thursday", "on Feb. 27", "October last year", "March 2024",
+"in 2007") and resolved by ``dateparser`` against the article's publication date. An article without a
+date keeps relative phrases as written with the date left null ("Sunday (date not given)"); absolute ones
+("January 2024") resolve regardless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.briefing.evidence import Candidate
+from rag.briefing.models import TimelineEvent
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+# Most specific first; a later pattern never matches inside an earlier match.
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("full", re.compile(rf"\b{_MONTH} \d{{1,2}}, \d{{4}}\b")),
+    ("day", re.compile(rf"\b{_MONTH} \d{{1,2}}\b(?!,? \d{{4}})(?!\d)")),
+    ("month_year", re.compile(rf"\b{_MONTH},? \d{{4}}\b")),
+    ("month_relative", re.compile(rf"\b{_MONTH} (?:last|this|next) year\b")),
+    ("weekday", re.compile(rf"\b(?:(?:last|this|next|on|late|early) )?{_WEEKDAY}\b")),
+    ("year", re.compile(r"\b(?:in|since|around|by|until|of) ((?:19|20)\d{2})\b(?![-–]\d)")),
+]
+_RELATIVE_KINDS = {"day", "month_relative", "weekday"}
+_CLAUSE = re.compile(r",? (?:including|and|while|but) (?=the |a |an |[A-Z])|; ")
+
+
+@dataclass(frozen=True)
+class DatePhrase:
+    text: str
+    """As written, e.g. "last Thursday"."""
+    start: int
+    end: int
+    kind: str
+    date: str | None
+    """ISO at the phrase's precision, or ``None`` when it cannot be resolved."""
+
+
+def find_date_phrases(text: str, published: dt.date | None) -> list[DatePhrase]:
+    """Date phrases in ``text``, resolved against ``published`` (relative ones stay null without it)."""
+    taken: list[tuple[int, int]] = []
+    found: list[DatePhrase] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = match.span(1) if kind == "year" else match.span()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            if kind == "weekday" and re.match(r"(?:since|until)\b", text[max(0, start - 6):start].strip()):
+                continue
+            taken.append((start, end))
+            phrase = text[start:end]
+            date = None if kind in _RELATIVE_KINDS and published is None else resolve_date(phrase, kind, published)
+            found.append(DatePhrase(phrase, start, end, kind, date))
+    return sorted(found, key=lambda p: p.start)
+
+
+def resolve_date(phrase: str, kind: str, published: dt.date | None) -> str | None:
+    """ISO date of ``phrase`` (at its precision), relative to ``published``; ``None`` when unparseable."""
+    base = published or dt.date(2000, 1, 1)
+    text = re.sub(r"^(?:last|this|next|on|late|early) ", "", phrase)
+    if kind == "month_relative":
+        offset = {"last": -1, "this": 0, "next": 1}[phrase.split()[-2]]
+        text = f"{phrase.split()[0]} {base.year + offset}"
+    parsed = _parse(text, base)
+    if parsed is None:
+        return None
+    day, period = parsed
+    if period == "year":
+        return f"{day.year:04d}"
+    if period == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()
+
+
+def _parse(text: str, base: dt.date) -> tuple[dt.date, str] | None:
+    from dateparser.date import DateDataParser
+
+    settings = {
+        "RELATIVE_BASE": dt.datetime(base.year, base.month, base.day),
+        "PREFER_DATES_FROM": "past",
+        "RETURN_TIME_AS_PERIOD": True,
+        "PREFER_DAY_OF_MONTH": "first",
+    }
+    data = DateDataParser(languages=["en"], settings=settings).get_date_data(text.replace(".", ""))
+    if data is None or data.date_obj is None:
+        return None
+    return data.date_obj.date(), str(data.period or "day")
+
+
+def stated_as(phrase: DatePhrase) -> str:
+    """How the date is shown: as written, plus "(date not given)" when it could not be resolved."""
+    return phrase.text if phrase.date else f"{phrase.text} (date not given)"
+
+
+def event_clause(sentence: str, phrase: DatePhrase) -> tuple[int, int]:
+    """The clause of ``sentence`` holding ``phrase`` when the sentence dates several events, else all of it."""
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence)]
+    starts = [m.start() for m in _CLAUSE.finditer(sentence)]
+    bounds = list(zip(cuts[:-1], [*starts, len(sentence)], strict=True))
+    for start, end in bounds:
+        if start <= phrase.start and phrase.end <= end:
+            return start, end
+    return 0, len(sentence)
+
+
+def build_timeline(candidates: Sequence[Candidate]) -> list[TimelineEvent]:
+    """Events from dated sentences: resolved dates ascending, then the unresolved ones in article order."""
+    events: list[TimelineEvent] = []
+    seen: set[tuple[str, str | None, int]] = set()
+    for candidate in candidates:
+        if candidate.question or candidate.heading or (candidate.caption and "file photo" in candidate.text.lower()):
+            continue
+        phrases = find_date_phrases(candidate.text, candidate.published_at)
+        for phrase in phrases:
+            start, end = event_clause(candidate.text, phrase) if len(phrases) > 1 else (0, len(candidate.text))
+            while start < end and candidate.text[start] in " ,;":
+                start += 1
+            while end > start and candidate.text[end - 1] in " ,;":
+                end -= 1
+            quote = candidate.text[start:end]
+            key = (candidate.article_id, phrase.date, candidate.start + start)
+            if key in seen or len(quote.split()) < 3:
+                continue
+            seen.add(key)
+            citation = candidate.citation(candidate.start + start, candidate.start + end)
+            events.append(TimelineEvent(date=phrase.date, date_text=stated_as(phrase), event=quote, citations=[citation]))
+    dated = sorted((e for e in events if e.date), key=lambda e: e.date or "")
+    return dated + [e for e in events if not e.date]
+
