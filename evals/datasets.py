@@ -86,6 +86,59 @@ class GoldenRow(BaseModel):
         return "conflict" in self.tags
 
 
+ClaimClass = Literal["supported", "paraphrase", "negation", "role_swap", "number", "date", "entity_swap",
+                     "changed_predicate", "irrelevant", "stitched"]
+ClaimVerdictLabel = Literal["supported", "contradicted", "unsupported"]
+CLAIM_EXPECTED: dict[str, ClaimVerdictLabel] = {
+    "supported": "supported", "paraphrase": "supported", "irrelevant": "unsupported", "stitched": "unsupported",
+    "negation": "contradicted", "role_swap": "contradicted", "number": "contradicted", "date": "contradicted",
+    "entity_swap": "contradicted", "changed_predicate": "contradicted",
+}
+"""The verdict a correct verifier gives each class of the claims benchmark."""
+
+
+class ArticleSource(BaseModel):
+    """A sentence of a seed article: ``body[start:end]`` is the quote."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article_id: str
+    start: int = Field(ge=0)
+    end: int
+
+
+class RgbSource(BaseModel):
+    """A passage of one RGB ``en_fact`` item, whitespace-normalised as ``rgb_set`` ingests it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rgb_id: int
+
+
+class ClaimItem(BaseModel):
+    """One labelled claim/quote pair of the verifier benchmark (``claims.jsonl``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    claim: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+    source: ArticleSource | RgbSource
+    claim_class: ClaimClass = Field(alias="class")
+    expected: ClaimVerdictLabel
+    split: Split
+    note: str = Field(min_length=1)
+    """What was changed from the quote."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClaimItem:
+        if self.expected != CLAIM_EXPECTED[self.claim_class]:
+            raise ValueError(f"class {self.claim_class} expects {CLAIM_EXPECTED[self.claim_class]}")
+        if isinstance(self.source, ArticleSource) and len(self.quote) != self.source.end - self.source.start:
+            raise ValueError("the quote's length does not match its offsets")
+        return self
+
+
 @dataclass
 class EvalSet:
     """Rows to ask and the corpus to ask them over."""
@@ -150,6 +203,24 @@ def load_golden(path: Path, split: Split | None = None) -> list[GoldenRow]:
     chosen = [r for r in rows if r.split == split]
     if not chosen:
         raise DatasetError(f"{path}: no rows in split {split!r}")
+    return chosen
+
+
+def load_claims(path: Path, split: Split | None = None) -> list[ClaimItem]:
+    """Items of the verifier benchmark, optionally one half; any bad line fails the load with its line number."""
+    items: list[ClaimItem] = []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(ClaimItem.model_validate_json(line))
+        except ValidationError as exc:
+            raise DatasetError(f"{path}:{number}: {_first_error(exc)}") from None
+    if len({i.id for i in items}) != len(items):
+        raise DatasetError(f"{path}: duplicate item ids")
+    chosen = [i for i in items if split is None or i.split == split]
+    if not chosen:
+        raise DatasetError(f"{path}: no items" + (f" in split {split!r}" if split else ""))
     return chosen
 
 
