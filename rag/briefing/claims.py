@@ -46,9 +46,13 @@ _RESPONSE = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(
                        r"refut\w*|rebuff\w*|resist(?:s|ed)?)\b|’s argument, on the other hand")
 _DENIAL = re.compile(r"\b(?:has|have|had|did|does|do) not\b|\bnever\b")
 _ANAPHOR = re.compile(r"\b(?:the|these|those|such) (?:allegations|accusations|claims|charges)\b")
+_PRONOUN_OBJECT = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?|dismiss(?:es|ed)?|resist(?:s|ed)?) (?:it|this)\b")
 _SPLIT = re.compile(r",? while |; |, and (?=(?:the )?(?:Afghanistan|Pakistan|Kabul|Islamabad|Taliban)\b)")
 _LOCATIVE = re.compile(r"\b(?:in|over|on|near|around|to|into|across|inside|from|of|at)\s+$")
 MIN_PAIR_SCORE = 3
+_PROPER = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)*(?:’s|'s)?")
+_NOT_PARTIES = frozenset("The A An This That These Those It Its He She They We I In On At By For From To Of And But Or As "
+                         "According However Meanwhile Also Both Some Many Several Local Officials Residents".split())
 _GROUP_TOKENS = frozenset(tokenize(" ".join(GROUPS.values())))
 
 
@@ -87,6 +91,7 @@ def _masked(text: str) -> tuple[str, str]:
 
 
 def find_mentions(text: str) -> list[Mention]:
+    """Parties named in ``text``: the known ones by their aliases; failing those, capitalised names as parties."""
     blank, _ = _masked(text)
     taken: list[tuple[int, int]] = []
     mentions: list[Mention] = []
@@ -97,6 +102,11 @@ def find_mentions(text: str) -> list[Mention]:
                 continue
             taken.append(match.span())
             mentions.append(Mention(party=party, text=name, start=match.start(), end=match.end()))
+    if not mentions:
+        for match in _PROPER.finditer(blank):
+            name = re.sub(r"(?:’s|'s)$", "", match.group())
+            if name.split()[0] not in _NOT_PARTIES:
+                mentions.append(Mention(party=name, text=name, start=match.start(), end=match.end()))
     return sorted(mentions, key=lambda m: m.start)
 
 
@@ -161,9 +171,11 @@ def _statement(candidate: Candidate, clause: str, start: int, end: int,
         return None
     others = [m.party for m in mentions if m.start >= verb.start() and m.party != speaker.party]
     parties = set(PARTIES) - {speaker.party}
-    target = others[0] if others else (next(iter(parties)) if len(parties) == 1 else None)
+    known = speaker.party in PARTIES
+    target = others[0] if others else (next(iter(parties)) if known and len(parties) == 1 else None)
+    names = {w for m in mentions for w in tokenize(m.text)}
     return Statement(kind=kind, speaker=speaker, target=target, clause_start=start, clause_end=end,
-                     topic=topic_words(clause), sentence=candidate)
+                     topic=[w for w in topic_words(clause) if w not in names], sentence=candidate)
 
 
 def _side(statements: Sequence[Statement]) -> Side:
@@ -257,7 +269,9 @@ def _pair_score(group: Sequence[Statement], topic: set[str], response: Statement
 
 
 def _context_overlap(topic: set[str], response: Statement) -> set[str]:
-    """Topic words in the sentence before the response (its antecedent: "… denies it")."""
+    """For "… denies it": topic words of the response's sentence and the one before (the antecedent)."""
+    if not _PRONOUN_OBJECT.search(response.sentence.text):
+        return set()
     context = f"{response.sentence.previous_text or ''} {response.sentence.text}"
     return topic & set(topic_words(context))
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rag.briefing.evidence import article_candidates
+from rag.briefing.timeline import build_timeline, find_date_phrases
+from rag.types import Article
+
+PUBLISHED = dt.date(2026, 3, 3)  # a Tuesday
+
+
+@pytest.mark.parametrize(("text", "published", "phrase", "date"), [
+    ("There were fierce clashes last Thursday.", PUBLISHED, "last Thursday", "2026-02-26"),
+    ("And on Feb. 27, troops stormed the posts.", PUBLISHED, "Feb. 27", "2026-02-27"),
+    ("The last time was in October last year, again.", PUBLISHED, "October last year", "2025-10"),
+    ("the January 2024 bombing in Kerman", None, "January 2024", "2024-01"),
+    ("a house hit on Feb. 22, 2026. Photo", None, "Feb. 22, 2026", "2026-02-22"),
+    ("a militant group that emerged in Pakistan around 2007.", None, "2007", "2007"),
+    ("Speaking in Kabul on Sunday, he said", None, "on Sunday", None),
+    ("Speaking in Kabul on Sunday, he said", dt.date(2026, 3, 4), "on Sunday", "2026-03-01"),
+    ("And on Feb. 27, troops stormed the posts.", None, "Feb. 27", None),
+])
+def test_date_phrases_resolve_against_the_publication_date(text: str, published: dt.date | None, phrase: str,
+                                                          date: str | None) -> None:
+    found = find_date_phrases(text, published)
+    assert [(p.text, p.date) for p in found] == [(phrase, date)]
+
+
+def test_may_the_verb_is_not_a_month() -> None:
+    assert find_date_phrases("Pakistan may have intensified surveillance.", PUBLISHED) == []
+
+
+def test_the_timeline_orders_dated_events_and_keeps_undated_ones_as_written() -> None:
+    body = ("Fighting subsided late Sunday after mediation.\n"
+            "There were fierce nighttime border clashes last Thursday. The posts were stormed on Feb. 27, officials said.\n"
+            "He cited the January 2024 bombing in Kerman, and the March 2024 attack in Moscow.")
+    dated = Article(id="d", title="t", published_at=PUBLISHED, body=body)
+    events = build_timeline(article_candidates(dated, 1))
+    assert [(e.date, e.date_text) for e in events] == [
+        ("2024-01", "January 2024"), ("2024-03", "March 2024"), ("2026-02-26", "last Thursday"),
+        ("2026-02-27", "Feb. 27"), ("2026-03-01", "late Sunday")]
+    undated = Article(id="u", title="t", body=body)
+    sunday = next(e for e in build_timeline(article_candidates(undated, 1)) if "Sunday" in e.date_text)
+    assert sunday.date is None and sunday.date_text == "late Sunday (date not given)"
+    for event in events:  # each event cites the exact stretch of the body it comes from
+        citation = event.citations[0]
+        assert body[citation.start:citation.end] == citation.quote == event.event
+    assert events[0].event == "He cited the January 2024 bombing in Kerman"
