@@ -239,3 +239,12 @@ def _register_doctor() -> None:
 
 
 _register_doctor()
+
+
+def _register_serve() -> None:
+    from rag.cli_serve import serve_command
+
+    app.command("serve")(serve_command)
+
+
+_register_serve()

@@ -228,7 +228,8 @@ class Database:
 
     def latest_briefing(self) -> BriefingRecord | None:
         with self._session() as session:
-            row = session.scalars(select(BriefingRow).order_by(BriefingRow.created_at.desc(), BriefingRow.id.desc()).limit(1)).first()
+            newest = select(BriefingRow).order_by(BriefingRow.created_at.desc(), BriefingRow.id.desc()).limit(1)
+            row = session.scalars(newest).first()
             return None if row is None else _briefing(row)
 
 

@@ -1,0 +1,71 @@
+"""``create_app``: the FastAPI application (API, OpenAI-compatible facade, web page) with its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.routes import answers, articles, briefings, chat, health, search
+from rag.services import Services
+from rag.settings import Settings, get_settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("api")
+
+
+def warm_up(state: AppState, load_model: bool = True) -> None:
+    """Build the store, database, embedder and model once; what fails is recorded for ``/readyz``, not fatal."""
+    services = state.services
+    parts: list[tuple[str, object]] = [("index", lambda: services.store), ("database", lambda: services.database),
+                                       ("embedder", lambda: services.embedder)]
+    if load_model:
+        parts.append(("model", lambda: services.chat))
+    for name, build in parts:
+        try:
+            build()  # type: ignore[operator]
+        except Exception as exc:  # the service still starts; /readyz says why it is not ready
+            state.problems[name] = f"unavailable: {exc}"
+            log.error("%s failed to start: %s", name, exc)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None, load_model: bool = True) -> FastAPI:
+    """The application; ``services`` (with fake embedder or model) replaces the one built from ``settings``."""
+    services = services or Services(settings or get_settings())
+    state = AppState(services=services)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rag = state
+        await anyio.to_thread.run_sync(warm_up, state, load_model)
+        yield
+        if "database" in vars(services):
+            services.database.close()
+
+    app = FastAPI(
+        title="conflict-rag",
+        version="0.1.0",
+        summary="Cited answers over conflict news: every sentence backed by an exact quote, or 'the sources don't say'.",
+        lifespan=lifespan,
+    )
+    app.state.rag = state
+    install_error_handlers(app)
+    for module in (health, answers, search, articles, chat, briefings):
+        app.include_router(module.router)
+    from api import openai_compat
+
+    app.include_router(openai_compat.router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``rag serve`` gives uvicorn: settings from ``RAG_*`` variables, built in each worker."""
+    return create_app(Settings())

@@ -1,0 +1,114 @@
+"""Streaming chat over stored conversations (Server-Sent Events), and the conversations themselves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.answering import AnswerRun, stream_answer
+from api.deps import DatabaseDep, StateDep
+from api.errors import NotFound, status_and_detail
+from api.schemas import ChatRequest, ChatTurnResponse, Deleted, ErrorResponse, SentenceEvent, StreamError
+from rag.answer import Turn
+from rag.db import ConversationRecord, ConversationSummary, Database
+from rag.types import Answer
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}}
+
+CHAT_EVENTS = """Events, in order: `conversation` (`{"conversation_id"}`), then one `sentence` per verified
+sentence (`SentenceEvent`: text, citation numbers, the cited sources), then `answer` (`ChatTurnResponse`: the whole
+`Answer` with citations, refusal state and timings), or `error` (`StreamError`) if it could not be completed."""
+
+
+@router.post("/chat", responses={200: {"content": {"text/event-stream": {}}, "description": CHAT_EVENTS}, **NOT_FOUND})
+async def chat(request: ChatRequest, state: StateDep, database: DatabaseDep) -> EventSourceResponse:
+    """Answer in a conversation, streaming verified sentences; a follow-up is rewritten from the stored history.
+
+    Without ``conversation_id`` a new conversation is started. A client that disconnects stops the generation
+    and the unfinished turn is not stored.
+    """
+    if request.conversation_id is None:
+        conversation_id = await run_in_threadpool(database.create_conversation, request.question)
+        history: list[Turn] = []
+    else:
+        record = await run_in_threadpool(database.get_conversation, request.conversation_id)
+        if record is None:
+            raise NotFound(f"no conversation with id {request.conversation_id!r}")
+        conversation_id = record.id
+        history = [Turn(t.question, t.answer.text) for t in record.turns]
+    run = AnswerRun(state.services, state.model_lock, request.question, history, request.filters())
+
+    def store(answer: Answer) -> ChatTurnResponse:
+        database.add_turn(conversation_id, request.question, answer)
+        return ChatTurnResponse(conversation_id=conversation_id, position=len(history), answer=answer)
+
+    events = _events(run, conversation_id, store)
+    return EventSourceResponse(_forget_if_empty(events, database, conversation_id, request.conversation_id is None),
+                               ping=15)
+
+
+async def _events(run: AnswerRun, conversation_id: str,
+                  store: Callable[[Answer], ChatTurnResponse]) -> AsyncIterator[ServerSentEvent]:
+    yield ServerSentEvent(json.dumps({"conversation_id": conversation_id}), event="conversation")
+    async with aclosing(stream_answer(run, store)) as stream:
+        async for kind, payload in stream:
+            if kind == "sentence":
+                sentence, cites = payload
+                event = SentenceEvent(text=sentence.text, citations=sentence.citations, quoted=sentence.quoted,
+                                      sources={n: cites[n] for n in sentence.citations if n in cites})
+                yield ServerSentEvent(event.model_dump_json(), event="sentence")
+            elif kind == "answer":
+                yield ServerSentEvent(payload.model_dump_json(), event="answer")
+            elif kind == "error":
+                status, detail = status_and_detail(payload)
+                yield ServerSentEvent(StreamError(status=status, detail=detail).model_dump_json(), event="error")
+
+
+async def _forget_if_empty(events: AsyncIterator[ServerSentEvent], database: Database, conversation_id: str,
+                           created: bool) -> AsyncIterator[ServerSentEvent]:
+    """A conversation started by this request is removed again if its first answer never completed."""
+    try:
+        async with aclosing(events):
+            async for event in events:
+                yield event
+    finally:
+        if created:
+            await run_in_threadpool(_delete_if_empty, database, conversation_id)
+
+
+def _delete_if_empty(database: Database, conversation_id: str) -> None:
+    record = database.get_conversation(conversation_id)
+    if record is not None and not record.turns:
+        database.delete_conversation(conversation_id)
+
+
+@router.get("/conversations", response_model=list[ConversationSummary])
+def list_conversations(database: DatabaseDep) -> list[ConversationSummary]:
+    """Stored conversations, most recently active first."""
+    return database.list_conversations()
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationRecord, responses=NOT_FOUND)
+def get_conversation(conversation_id: str, database: DatabaseDep) -> ConversationRecord:
+    """One conversation with every turn and its full answer."""
+    return _existing(database, conversation_id)
+
+
+@router.delete("/conversations/{conversation_id}", response_model=Deleted, responses=NOT_FOUND)
+def delete_conversation(conversation_id: str, database: DatabaseDep) -> Deleted:
+    if not database.delete_conversation(conversation_id):
+        raise NotFound(f"no conversation with id {conversation_id!r}")
+    return Deleted(id=conversation_id, deleted=True)
+
+
+def _existing(database: Database, conversation_id: str) -> ConversationRecord:
+    record = database.get_conversation(conversation_id)
+    if record is None:
+        raise NotFound(f"no conversation with id {conversation_id!r}")
+    return record

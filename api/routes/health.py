@@ -1,0 +1,40 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import StateDep
+from api.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is up."""
+    return Health()
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(state: StateDep) -> JSONResponse:
+    """Index, model and database ready; 503 with the reason for each part that is not."""
+    checks: dict[str, str] = {}
+    services = state.services
+    try:
+        counts = services.store.counts()
+        checks["index"] = f"ok ({counts['articles']} articles, {counts['chunks']} chunks)"
+    except Exception as exc:  # reported, not raised: this is the health report
+        checks["index"] = f"unavailable: {exc}"
+    try:
+        services.database.ping()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unavailable: {exc}"
+    checks["model"] = state.problems.get("model") or ("ok" if "chat" in vars(services) else "not loaded yet")
+    if "embedder" in state.problems:
+        checks["embedder"] = state.problems["embedder"]
+    ready = all(value.startswith("ok") for value in checks.values())
+    body = Readiness(ready=ready, checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -1,0 +1,53 @@
+"""API fixtures: the app over the seed corpus with the real embedder and a fake, content-dependent reader."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rag.embed import Embedder
+from rag.ingest import ingest_paths
+from rag.llm import FunctionModel
+from rag.services import Services
+from rag.settings import Settings
+from rag.store import Store
+from tests.api.fakes import reader
+from tests.conftest import SEED_DIR, make_settings
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
+    """A data directory with the three seed articles indexed by the real embedder (copied per test)."""
+    data_dir = tmp_path_factory.mktemp("api-seed") / "data"
+    settings = make_settings(data_dir)
+    report = ingest_paths([SEED_DIR], Store(settings), real_embedder, settings)
+    assert len(report.added) == 3
+    return data_dir
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path, seeded_dir: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_dir, data_dir)
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def fake_model() -> FunctionModel:
+    return FunctionModel(reader)
+
+
+@pytest.fixture
+def services(api_settings: Settings, real_embedder: Embedder, fake_model: FunctionModel) -> Services:
+    return Services(api_settings, embedder_override=real_embedder, chat_override=fake_model)
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services.settings, services=services), raise_server_exceptions=False) as test_client:
+        yield test_client
