@@ -120,7 +120,7 @@ class Store:
         except Timeout as exc:
             raise StoreBusyError(
                 f"another process has been writing to {self.settings.data_dir} for over "
-                f"{LOCK_TIMEOUT_S:.0f}s; try again when it finishes"
+                f"{LOCK_TIMEOUT_S:g}s; try again when it finishes"
             ) from exc
         try:
             yield

@@ -1,0 +1,242 @@
+"""``kill -9`` trials: a real ``rag ingest`` / ``rag delete`` process dies at a different moment each time.
+
+The process SIGKILLs itself right after its Nth store write (``RAG_TEST_KILL_AFTER_WRITES``), for every
+N the operation has, so every gap between two writes is hit once, deterministically even on a loaded
+machine; a few more trials kill it from outside after fixed delays, which can land inside a write. After
+each kill: nothing outside the journal is inconsistent and every article stored before the run is still
+there; after the re-run: every article of the batch is stored once, whole, searchable, and ``rag doctor``
+finds nothing. The embedder is the content-dependent ``HashingEmbedder`` (``RAG_EMBEDDING_MODEL=hashing-fake``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from chromadb.api.shared_system_client import SharedSystemClient
+
+from rag.chunking import chunk_article
+from rag.corpus import read_sources
+from rag.doctor import examine
+from rag.embed import HashingEmbedder
+from rag.ingest import delete_article, ingest_paths, is_intact
+from rag.retrieve import HybridRetriever
+from rag.settings import Settings
+from rag.store import KILL_AFTER_WRITES_ENV, Store
+from rag.types import Article
+from tests.conftest import ROOT, SEED_DIR, make_settings
+
+KABUL = "003_4d3fdf98ee31191a"
+CLI = [sys.executable, "-c", "from rag.cli import app; app()"]
+
+
+def synthetic(tag: str, sentences: int, version: int = 1) -> str:
+    """An article whose every sentence carries ``tag``, so a search for the tag must find it."""
+    lines = [f"The {tag} delegation met officials in round {i} of version {version} talks about supply corridors."
+             for i in range(sentences)]
+    return f"---\ntitle: {tag.title()} talks\noutlet: Desk {tag}\n---\n" + " ".join(lines) + "\n"
+
+
+def write_folder(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def reprint_text(outlet: str) -> str:
+    body = (SEED_DIR / f"{KABUL}.md").read_text().split("---\n", 2)[2]
+    return f"---\ntitle: Drone strikes in Kabul\noutlet: {outlet}\n---\n{body.replace('six', '6')}"
+
+
+TAGS = {"s1": "quorvex", "s2": "daltrum", "s3": "zefiran", "s4": "mirobel", "s5": "tasquin"}
+
+
+@dataclass
+class Scenario:
+    base: Path
+    """A data directory holding the seeds and v1 of s1, s2 (and, for deletes, the whole batch)."""
+    batch: Path
+    articles: dict[str, Article]
+    """What the batch should leave in the store, by id."""
+
+
+def run_cli(args: list[str], data: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = os.environ | {"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": "", "PYTHONPATH": str(ROOT)} | env
+    return subprocess.run([*CLI, *args, "--data-dir", str(data)], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def settings_for(data: Path) -> Settings:
+    return make_settings(data)
+
+
+def open_store(data: Path) -> Store:
+    SharedSystemClient.clear_system_cache()  # a fresh open, as a new process would see it
+    return Store(settings_for(data))
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp("kill")
+    first = write_folder(root / "v1", {"s1.md": synthetic(TAGS["s1"], 14), "s2.md": synthetic(TAGS["s2"], 3)})
+    base = root / "base"
+    ingest_paths([SEED_DIR, first], open_store(base), HashingEmbedder(), settings_for(base))
+    batch = write_folder(root / "batch", {
+        "s1.md": synthetic(TAGS["s1"], 4, version=2),  # shorter: stale chunks go
+        "s2.md": synthetic(TAGS["s2"], 12, version=2),  # longer
+        "s3.md": synthetic(TAGS["s3"], 6), "s4.md": synthetic(TAGS["s4"], 2),
+        "wire.md": reprint_text("Wire Daily"), "s5.md": synthetic(TAGS["s5"], 5),
+    })
+    for seed in SEED_DIR.glob("*.md"):
+        shutil.copy(seed, batch / seed.name)  # unchanged: no writes
+    articles = {item.id: item for item in read_sources([batch]) if isinstance(item, Article)}
+    SharedSystemClient.clear_system_cache()
+    yield Scenario(base, batch, articles)
+    SharedSystemClient.clear_system_cache()
+
+
+def count_writes(data: Path, action: str, scenario: Scenario) -> int:
+    store = open_store(data)
+    if action == "ingest":
+        ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
+    else:
+        delete_article(action, store, HashingEmbedder(), store.settings)
+    return store._writes
+
+
+def assert_only_pending_articles_are_affected(store: Store, before: set[str]) -> None:
+    """Right after a kill, only articles under way are affected; every other one is there and whole.
+
+    Under way: what the journal says was pending, and reprints of it (they dangle until the replay).
+    """
+    pending = {e.article_id for e in store.pending()}
+    assert len(pending) <= 2  # the interrupted operation, and a reprint it was promoting
+    records = store.all_records()
+    affected = set(pending)
+    while grown := {i for i, meta in records.items() if meta.get("duplicate_of") in affected} - affected:
+        affected |= grown  # reprints of reprints being re-pointed, too
+    assert {p.article_id for p in examine(store).problems} <= affected
+    for article_id in before - affected:
+        assert article_id in records and is_intact(article_id, store), article_id
+
+
+def assert_whole(store: Store, expected: dict[str, Article], reprints: dict[str, str]) -> None:
+    """Every expected article stored once and whole, reprints recorded, search finds each one."""
+    report = examine(store)
+    assert report.ok, report.problems
+    records = store.all_records()
+    assert set(records) == set(expected)
+    owners = store.chunk_owners()
+    chunked = {article_id for article_id, _ in owners.values()}
+    assert chunked == set(expected) - set(reprints)  # `rag articles` and the chunks agree
+    for article_id, article in expected.items():
+        meta = records[article_id]
+        assert meta["content_hash"] == article.content_hash
+        assert meta.get("duplicate_of") == reprints.get(article_id)
+        if article_id not in reprints:
+            assert len(store.chunk_ids(article_id)) == len(chunk_article(article_id, article.body, 450, 1))
+    retriever = HybridRetriever(store, HashingEmbedder())
+    for name, tag in TAGS.items():
+        if name in expected:
+            assert retriever.search(f"{tag} delegation", k=1)[0].article_id == name
+    searchable = KABUL if KABUL in expected else "wire"
+    assert retriever.search("Khair Khana Bagrami foreign-made drones", k=1)[0].article_id == searchable
+
+
+def kill_points(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory, action: str, base: Path) -> int:
+    probe = tmp_path_factory.mktemp("probe")
+    shutil.copytree(base, probe / "data")
+    return count_writes(probe / "data", action, scenario)
+
+
+def test_ingest_killed_after_every_write_loses_nothing(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> None:
+    writes = kill_points(scenario, tmp_path_factory, "ingest", scenario.base)
+    assert writes >= 20
+    before = {a.id for a in open_store(scenario.base).list_articles()}
+    for kill_after in range(1, writes + 1):
+        data = tmp_path_factory.mktemp(f"ingest-kill-{kill_after}") / "data"
+        shutil.copytree(scenario.base, data)
+        killed = run_cli(["ingest", str(scenario.batch), "--json"], data, **{KILL_AFTER_WRITES_ENV: str(kill_after)})
+        assert killed.returncode == -signal.SIGKILL, (kill_after, killed.stderr[-2000:])
+        store = open_store(data)
+        assert_only_pending_articles_are_affected(store, before)
+        rerun = ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
+        assert not rerun.failed and set(rerun.recovered) <= set(scenario.articles)
+        assert_whole(store, scenario.articles, {"wire": KABUL})
+        shutil.rmtree(data)
+
+
+@pytest.fixture(scope="module")
+def full_store(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The base store after the whole batch, plus a second reprint of the Kabul article."""
+    data = tmp_path_factory.mktemp("full") / "data"
+    shutil.copytree(scenario.base, data)
+    extra = write_folder(tmp_path_factory.mktemp("extra"), {"wire2.md": reprint_text("Second Wire")})
+    store = open_store(data)
+    ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
+    assert ingest_paths([extra], store, HashingEmbedder(), store.settings).duplicates == {"wire2": KABUL}
+    SharedSystemClient.clear_system_cache()
+    return data
+
+
+@pytest.mark.parametrize(("victim", "min_writes"), [(KABUL, 9), ("s3", 3)])
+def test_delete_killed_after_every_write_loses_nothing(
+    scenario: Scenario, full_store: Path, tmp_path_factory: pytest.TempPathFactory, victim: str, min_writes: int
+) -> None:
+    writes = kill_points(scenario, tmp_path_factory, victim, full_store)
+    assert writes >= min_writes
+    store = open_store(full_store)
+    expected = {a.id: a for a in store.list_articles() if a.id != victim}
+    before = set(expected) | {victim}
+    # Deleting the original promotes the oldest reprint ("wire"); the other now points at it.
+    reprints = {"wire2": "wire"} if victim == KABUL else {"wire": KABUL, "wire2": KABUL}
+    for kill_after in range(1, writes + 1):
+        data = tmp_path_factory.mktemp(f"delete-kill-{kill_after}") / "data"
+        shutil.copytree(full_store, data)
+        killed = run_cli(["delete", victim], data, **{KILL_AFTER_WRITES_ENV: str(kill_after)})
+        assert killed.returncode == -signal.SIGKILL, (kill_after, killed.stderr[-2000:])
+        store = open_store(data)
+        assert_only_pending_articles_are_affected(store, before - {victim})
+        rerun = run_cli(["delete", victim], data) if kill_after % 3 == 0 else None
+        if rerun is None:
+            delete_article(victim, store, HashingEmbedder(), store.settings)
+        else:  # the real command: the interrupted delete is finished first, then nothing is left to delete
+            assert rerun.returncode == 1 and "no article with id" in rerun.stderr, rerun.stderr
+            store = open_store(data)
+        assert store.get_article(victim) is None and store.chunk_ids(victim) == []
+        assert_whole(store, {i: _current(store, i, expected) for i in expected}, reprints)
+        shutil.rmtree(data)
+
+
+def _current(store: Store, article_id: str, expected: dict[str, Article]) -> Article:
+    found = store.get_article(article_id)
+    assert found is not None and found.content_hash == expected[article_id].content_hash
+    return found
+
+
+@pytest.mark.parametrize("delay_s", [0.9, 1.3, 1.7, 2.1, 2.5])
+def test_ingest_killed_from_outside_after_a_delay_loses_nothing(
+    scenario: Scenario, tmp_path_factory: pytest.TempPathFactory, delay_s: float
+) -> None:
+    """Killed by the clock rather than at a write boundary: may land inside a Chroma write."""
+    data = tmp_path_factory.mktemp("timed") / "data"
+    shutil.copytree(scenario.base, data)
+    environment = os.environ | {"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": "", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([*CLI, "ingest", str(scenario.batch), "--json", "--data-dir", str(data)], cwd=ROOT,
+                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay_s)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    store = open_store(data)
+    rerun = ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
+    assert not rerun.failed
+    assert_whole(store, scenario.articles, {"wire": KABUL})
