@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 
+import anyio
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -79,7 +80,8 @@ async def _forget_if_empty(events: AsyncIterator[ServerSentEvent], database: Dat
                 yield event
     finally:
         if created:
-            await run_in_threadpool(_delete_if_empty, database, conversation_id)
+            with anyio.CancelScope(shield=True):  # runs even when the stream was cancelled by a disconnect
+                await run_in_threadpool(_delete_if_empty, database, conversation_id)
 
 
 def _delete_if_empty(database: Database, conversation_id: str) -> None:
