@@ -11,6 +11,7 @@ finds nothing. The embedder is the content-dependent ``HashingEmbedder`` (``RAG_
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -38,10 +39,18 @@ KABUL = "003_4d3fdf98ee31191a"
 CLI = [sys.executable, "-c", "from rag.cli import app; app()"]
 
 
+WORDS = ("convoy border ministry ceasefire envoy shelling refugees corridor harbour militia talks aid bridge "
+         "province garrison airfield pipeline summit sanctions drones village checkpoint hostages grain").split()
+
+
 def synthetic(tag: str, sentences: int, version: int = 1) -> str:
-    """An article whose every sentence carries ``tag``, so a search for the tag must find it."""
-    lines = [f"The {tag} delegation met officials in round {i} of version {version} talks about supply corridors."
-             for i in range(sentences)]
+    """An article whose every sentence carries ``tag``, so a search for the tag finds it.
+
+    The other words are drawn by ``tag`` and ``version``: two articles, or two versions, are not near-duplicates.
+    """
+    pick = random.Random(f"{tag}-{version}").choice
+    lines = [f"The {tag} {pick(WORDS)} {pick(WORDS)} report {i} named the {pick(WORDS)} near the {pick(WORDS)} "
+             f"and the {pick(WORDS)}." for i in range(sentences)]
     return f"---\ntitle: {tag.title()} talks\noutlet: Desk {tag}\n---\n" + " ".join(lines) + "\n"
 
 
@@ -147,7 +156,7 @@ def assert_whole(store: Store, expected: dict[str, Article], reprints: dict[str,
     retriever = HybridRetriever(store, HashingEmbedder())
     for name, tag in TAGS.items():
         if name in expected:
-            assert retriever.search(f"{tag} delegation", k=1)[0].article_id == name
+            assert retriever.search(f"{tag} report", k=1)[0].article_id == name
     searchable = KABUL if KABUL in expected else "wire"
     assert retriever.search("Khair Khana Bagrami foreign-made drones", k=1)[0].article_id == searchable
 
