@@ -98,6 +98,11 @@ def is_caption(text: str, following: str | None) -> bool:
                 or "file photo" in text.lower())
 
 
+def is_bare_quote(text: str) -> bool:
+    """A quotation with no speaker in the sentence ("“They could carry the weight of another war.”")."""
+    return text.startswith(("“", '"')) and text.rstrip().endswith(("”", '"')) and text.count("“") <= 1
+
+
 def article_candidates(article: Article, storyline_rank: int) -> list[Candidate]:
     spans = split_sentences(article.body)
     result = []
@@ -128,7 +133,7 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
     for storyline in storylines.storylines:
         for article_id in storyline.article_ids:
             candidates.extend(article_candidates(by_id[article_id], storyline.rank))
-    usable = [c for c in candidates if not (c.heading or c.caption or c.question)]
+    usable = [c for c in candidates if not (c.heading or c.caption or c.question or is_bare_quote(c.text))]
     scored: dict[str, list[tuple[float, Candidate]]] = {kind: [] for kind in _CUES}
     for candidate in usable:
         scores = cue_scores(candidate.text)

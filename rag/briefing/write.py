@@ -16,10 +16,12 @@ from rag.briefing.models import SECTION_TITLES
 from rag.citations import parse_markers
 from rag.llm import ChatModel, Message
 from rag.prompts import render_prompt
+from rag.text import tokenize
 
 SECTION_ORDER = ("bottom_line", "developments", "humanitarian", "international", "watch")
 MAX_BULLETS = {"bottom_line": 3, "developments": 5, "humanitarian": 3, "international": 3, "watch": 3}
-MAX_TOKENS = 220
+MAX_TOKENS = 160
+RECITE_OVERLAP = 0.5
 
 
 class Draft(BaseModel):
@@ -28,6 +30,8 @@ class Draft(BaseModel):
     section: str
     text: str
     cited: int | None
+    recited: bool = False
+    """The model gave no valid number; ``cited`` is the evidence sentence sharing most of its words."""
 
 
 class Drafts(BaseModel):
@@ -49,17 +53,34 @@ def section_messages(kind: str, evidence: Sequence[Candidate]) -> list[Message]:
     return [{"role": "system", "content": render_prompt("brief_system")}, {"role": "user", "content": user}]
 
 
-def parse_bullets(kind: str, reply: str, evidence_count: int) -> list[Draft]:
-    """Each bullet's sentences with the first valid evidence number they cite (``None`` when none is valid)."""
+def parse_bullets(kind: str, reply: str, evidence: Sequence[str]) -> list[Draft]:
+    """Each bullet's sentences with the first valid evidence number they cite.
+
+    A sentence citing no valid number is re-cited to the evidence sentence holding most of its words (at least
+    ``RECITE_OVERLAP``); the gate then checks it against that one quote like any other. Otherwise ``cited`` is None.
+    """
     drafts: list[Draft] = []
     for line in reply.splitlines():
         line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line).strip()
         if not line:
             continue
         for sentence in parse_markers(line):
-            valid = [n for n in sentence.cited if 1 <= n <= evidence_count]
-            drafts.append(Draft(section=kind, text=sentence.text, cited=valid[0] if valid else None))
+            valid = [n for n in sentence.cited if 1 <= n <= len(evidence)]
+            if valid:
+                drafts.append(Draft(section=kind, text=sentence.text, cited=valid[0]))
+                continue
+            best = _closest(sentence.text, evidence)
+            drafts.append(Draft(section=kind, text=sentence.text, cited=best, recited=best is not None))
     return drafts
+
+
+def _closest(text: str, evidence: Sequence[str]) -> int | None:
+    words = set(tokenize(text))
+    if not words or not evidence:
+        return None
+    shares = [len(words & set(tokenize(e))) / len(words) for e in evidence]
+    best = max(range(len(evidence)), key=lambda i: shares[i])
+    return best + 1 if shares[best] >= RECITE_OVERLAP else None
 
 
 def write_sections(evidence: EvidenceSet, chat: ChatModel) -> Drafts:
@@ -72,5 +93,5 @@ def write_sections(evidence: EvidenceSet, chat: ChatModel) -> Drafts:
         reply = chat.complete(section_messages(kind, items), max_tokens=MAX_TOKENS)
         result.calls += 1
         result.raw[kind] = reply
-        result.drafts.extend(parse_bullets(kind, reply, len(items))[: MAX_BULLETS[kind] + 1])
+        result.drafts.extend(parse_bullets(kind, reply, [c.text for c in items])[: MAX_BULLETS[kind] + 1])
     return result

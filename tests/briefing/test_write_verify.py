@@ -33,10 +33,14 @@ def test_the_writer_sees_numbered_fenced_evidence_and_article_text_cannot_close_
     assert "Humanitarian impact" in user
 
 
-def test_bullets_keep_one_valid_evidence_number() -> None:
-    drafts = parse_bullets("watch", "- Kabul warned of consequences [2][3].\n* No source here.\n1. Bad number [9]", 3)
-    assert [(d.text, d.cited) for d in drafts] == [
-        ("Kabul warned of consequences.", 2), ("No source here.", None), ("Bad number", None)]
+def test_bullets_keep_one_valid_evidence_number_or_are_recited_to_the_closest_sentence() -> None:
+    evidence = ["Kabul warned of consequences.", "The UN urged restraint on both sides.", "Hospitals asked for blood."]
+    reply = ("- Kabul warned of consequences [2][3].\n* No source here.\n1. Bad number [9]\n"
+             "- The UN urged both sides to show restraint")
+    drafts = parse_bullets("watch", reply, evidence)
+    assert [(d.text, d.cited, d.recited) for d in drafts] == [
+        ("Kabul warned of consequences.", 2, False), ("No source here.", None, False), ("Bad number", None, False),
+        ("The UN urged both sides to show restraint", 2, True)]
 
 
 def test_the_gate_keeps_supported_sentences_replaces_or_drops_the_rest(seed_articles: list[Article]) -> None:
