@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from evals.datasets import DatasetError
+from evals.independent import lexically_supported
 from evals.metrics import cited_text, missing_groups
 from rag.types import AnswerSentence, Citation
-from rag.verify import is_supported
 
 
 class KeyPoint(BaseModel):
@@ -54,7 +54,7 @@ def score_briefing(
             sourced.append(point.id)
     cited = [s for s in sentences if any(n in citations for n in s.citations)]
     supported = [
-        s for s in cited if is_supported(s.text, cited_text(s, citations))
+        s for s in cited if lexically_supported(s.text, cited_text(s, citations))
     ]
     total = len(sentences)
     return {

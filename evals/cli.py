@@ -30,7 +30,7 @@ def eval_command(
     dataset: Annotated[Path | None, typer.Option(help="Golden JSONL, RGB JSONL or MultiHop-RAG queries JSON "
                                                       "(default: the seed golden set, or the RGB dev file).")] = None,
     corpus: Annotated[list[Path] | None, typer.Option(help="Folder of articles or a JSONL corpus (repeatable).")] = None,
-    format: Annotated[str, typer.Option("--format", help="golden | rgb | multihop")] = "golden",
+    format: Annotated[str, typer.Option("--format", help="golden | rgb | multihop | claims")] = "golden",
     setting: Annotated[str, typer.Option(help="RGB setting: noise | conflict")] = "noise",
     pipeline: Annotated[list[str] | None, typer.Option(help="ours | llamaindex-baseline (repeat to compare).")] = None,
     backend: Annotated[str | None, typer.Option(help="local | openai")] = None,
@@ -43,13 +43,27 @@ def eval_command(
     saved: Annotated[list[Path] | None, typer.Option("--from", help="Report on saved results instead of running.")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Reuse this index instead of a scratch one.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {metrics, rows} as JSON.")] = False,
+    split: Annotated[str | None, typer.Option(help="Only one half of a golden or claims file: tune | test.")] = None,
 ) -> None:
     """Run an eval set and score it: retrieval, answers, citations, latency; optionally gate on a baseline."""
+    if format == "briefing":
+        from evals.briefing_eval import briefing_command
+
+        briefing_command(dataset, corpus, backend, model, out, gate, as_json)
+        return
+    if format == "claims":
+        from evals.claims_cli import claims_command
+
+        claims_command(dataset, split, backend, model, out, gate, as_json)
+        return
+    if split not in (None, "tune", "test"):
+        err.print("[red]error:[/red] --split must be 'tune' or 'test'")
+        raise typer.Exit(2)
     try:
         if saved:
             results = [load_result(p) for p in saved]
         else:
-            eval_set = _load_set(dataset, corpus, format, setting, limit)
+            eval_set = _load_set(dataset, corpus, format, setting, limit, split)
             settings = _settings(backend, model, data_dir)
             results = [_run(eval_set, settings, pipeline or ["ours"], k, data_dir is not None, quiet=as_json)]
             destination = out or Path(".rag") / "evals" / f"{eval_set.name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
@@ -73,7 +87,8 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def _load_set(dataset: Path | None, corpus: list[Path] | None, format: str, setting: str, limit: int | None) -> EvalSet:
+def _load_set(dataset: Path | None, corpus: list[Path] | None, format: str, setting: str, limit: int | None,
+              split: str | None = None) -> EvalSet:
     if format == "rgb":
         if setting not in ("noise", "conflict"):
             raise DatasetError("--setting must be 'noise' or 'conflict'")
@@ -83,7 +98,10 @@ def _load_set(dataset: Path | None, corpus: list[Path] | None, format: str, sett
             raise DatasetError("--format multihop needs --dataset QUERIES.json and one --corpus CORPUS.jsonl")
         eval_set = multihop_set(dataset, corpus[0])
     elif format == "golden":
-        eval_set = golden_set(dataset or SEED_DATASET, corpus or ([SEED_CORPUS] if dataset is None else []))
+        eval_set = golden_set(dataset or SEED_DATASET, corpus or ([SEED_CORPUS] if dataset is None else []),
+                              split)  # type: ignore[arg-type]
+        if split:
+            eval_set.name = f"{eval_set.name}-{split}"
         if not eval_set.corpus_paths:
             raise DatasetError("--corpus is required with a golden dataset other than the seed set")
     else:

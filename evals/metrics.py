@@ -1,7 +1,9 @@
 """Deterministic scoring: one :class:`RowResult` per question, then the set's metrics.
 
-Nothing here trusts the pipeline's own bookkeeping: citations are checked against the article bodies and
-support is recomputed from the cited quotes, so the same scorer grades our pipeline and the LlamaIndex peer.
+Nothing here trusts the pipeline's own bookkeeping or calls its checker: citations are checked against the
+article bodies, scored at sentence level against the gold evidence spans, and support is recomputed from the
+cited quotes with the eval's own reader (:mod:`evals.independent`), so the same scorer grades our pipeline and
+the LlamaIndex peer. The one pipeline-derived figure, ``self_consistency_support``, is labelled as such.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.datasets import GoldenRow
+from evals.independent import lexically_supported, overlaps
+from evals.independent import unsupported_entities as _unsupported
 from rag.citations import marker_numbers
 from rag.types import Answer, AnswerSentence, Citation
-from rag.verify import is_supported, names_in, numbers_in
 
 HIGHER_IS_BETTER = (
     "hit_at_k", "recall_at_k", "mrr", "fact_accuracy", "correct_refusal_rate", "citation_validity",
-    "citation_precision", "citation_coverage", "support_rate",
+    "citation_precision", "evidence_precision", "evidence_recall", "citation_coverage", "support_rate",
 )
-LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_entities", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_entities", "errors", "latency_p50_ms", "latency_p95_ms")
 METRIC_KEYS = HIGHER_IS_BETTER + LOWER_IS_BETTER
 
 
@@ -55,6 +58,16 @@ class RowResult(BaseModel):
     cited_sentences: int = 0
     supported_sentences: int = 0
     unsupported_entities: list[str] = Field(default_factory=list)
+    self_supported: int = 0
+    """Sentences the pipeline itself reported as verified (self-consistency only; not an independent check)."""
+    gold_spans: int = 0
+    gold_found: int = 0
+    """Gold evidence sentences that some citation overlaps."""
+    evidence_cited: int = 0
+    evidence_correct: int = 0
+    """Citations (of an answered, answerable row) that overlap a gold evidence sentence."""
+    error: str | None = None
+    """The exception the pipeline raised: an error, never counted as a refusal."""
     latency_ms: float = 0.0
     judge: bool | None = None
     """The optional LLM judge's verdict (answerable rows, when a judge endpoint is configured)."""
@@ -65,6 +78,16 @@ def missing_groups(text: str, facts: Sequence[Sequence[str]]) -> list[list[str]]
     """Fact groups none of whose alternatives occurs in ``text`` (case-insensitive)."""
     lower = text.lower()
     return [list(group) for group in facts if not any(alt.lower() in lower for alt in group)]
+
+
+def score_error(row: GoldenRow, error: BaseException, latency_ms: float) -> RowResult:
+    """A row whose pipeline raised: failed, counted under ``errors``, never as a refusal."""
+    return RowResult(
+        id=row.id, question=row.question, expected=row.answer, facts=row.facts, sources=row.sources,
+        answerable=row.answerable, tags=row.tags, answer="", mode="error", refused=False, passed=False,
+        error=f"{type(error).__name__}: {error}", why=[f"error: {type(error).__name__}: {error}"],
+        latency_ms=round(latency_ms, 1),
+    )
 
 
 def score_row(row: GoldenRow, answer: Answer, bodies: Mapping[str, str], k: int, latency_ms: float) -> RowResult:
@@ -78,6 +101,8 @@ def score_row(row: GoldenRow, answer: Answer, bodies: Mapping[str, str], k: int,
     if row.answerable:
         _score_retrieval(result, set(row.sources), k)
     _score_citations(result, answer, bodies, set(row.sources))
+    if row.answerable and row.evidence and not answer.refused:
+        _score_evidence(result, answer, row)
     result.passed, result.why = _verdict(row, answer)
     if result.unsupported_entities:
         result.why.append(f"not in the cited text: {', '.join(result.unsupported_entities)}")
@@ -105,8 +130,19 @@ def _score_citations(result: RowResult, answer: Answer, bodies: Mapping[str, str
         quotes = cited_text(sentence, answer.citations)
         result.sentences += 1
         result.cited_sentences += bool(quotes)
-        result.supported_sentences += bool(quotes) and is_supported(sentence.text, quotes)
+        result.supported_sentences += bool(quotes) and lexically_supported(sentence.text, quotes)
+        result.self_supported += bool(quotes) and sentence.support > 0
         result.unsupported_entities.extend(unsupported_entities(sentence.text, quotes))
+
+
+def _score_evidence(result: RowResult, answer: Answer, row: GoldenRow) -> None:
+    """Sentence-level citation precision and recall against the row's gold evidence spans."""
+    gold = [(e.article_id, e.start, e.end) for e in row.evidence]
+    cited = [(c.article_id, c.start, c.end) for c in answer.citations.values()]
+    result.gold_spans = len(gold)
+    result.gold_found = sum(1 for a, s, e in gold if overlaps(s, e, [(cs, ce) for ca, cs, ce in cited if ca == a]))
+    result.evidence_cited = len(cited)
+    result.evidence_correct = sum(1 for a, s, e in cited if overlaps(s, e, [(gs, ge) for ga, gs, ge in gold if ga == a]))
 
 
 def cited_text(sentence: AnswerSentence, citations: Mapping[int, Citation]) -> str:
@@ -115,11 +151,8 @@ def cited_text(sentence: AnswerSentence, citations: Mapping[int, Citation]) -> s
 
 
 def unsupported_entities(sentence: str, cited_text: str) -> list[str]:
-    """Numbers and names in ``sentence`` that the text it cites does not contain."""
-    lower = cited_text.lower()
-    numbers = sorted(numbers_in(sentence) - numbers_in(cited_text))
-    names = sorted(n for n in names_in(sentence) if n.lower() not in lower)
-    return numbers + names
+    """Numbers and names in ``sentence`` that the text it cites does not contain (the eval's own reader)."""
+    return _unsupported(sentence, cited_text)
 
 
 def _quote_holds(citation: Citation, bodies: Mapping[str, str]) -> bool:
@@ -174,6 +207,7 @@ def aggregate(rows: Sequence[RowResult]) -> dict[str, Any]:
     """The set's metrics: rates in 0..1, ``None`` where a set has no rows of that kind."""
     answerable = [r for r in rows if r.answerable]
     unanswerable = [r for r in rows if not r.answerable]
+    gold_rows = [r for r in answerable if r.gold_spans]
     markers = sum(r.markers for r in rows)
     cited = sum(r.cited_articles for r in answerable)
     sentences = sum(r.sentences for r in rows)
@@ -187,13 +221,18 @@ def aggregate(rows: Sequence[RowResult]) -> dict[str, Any]:
         "recall_at_k": _mean(r.recall for r in answerable),
         "mrr": _mean(r.reciprocal_rank for r in answerable),
         "fact_accuracy": _mean(float(r.passed) for r in answerable),
-        "correct_refusal_rate": _mean(float(r.refused) for r in unanswerable),
+        "correct_refusal_rate": _mean(float(r.refused and not r.error) for r in unanswerable),
         "false_refusal_rate": _mean(float(r.refused) for r in answerable),
         "citation_validity": _ratio(sum(r.valid_markers for r in rows), markers, empty=1.0),
         "citation_precision": _ratio(sum(r.cited_in_gold for r in answerable), cited),
+        "evidence_precision": _ratio(sum(r.evidence_correct for r in gold_rows), sum(r.evidence_cited for r in gold_rows)),
+        "evidence_recall": _ratio(sum(r.gold_found for r in gold_rows if r.evidence_cited),
+                                  sum(r.gold_spans for r in gold_rows if r.evidence_cited)),
         "citation_coverage": _ratio(sum(r.cited_sentences for r in rows), sentences),
         "support_rate": _ratio(sum(r.supported_sentences for r in rows), sentences),
+        "self_consistency_support": _ratio(sum(r.self_supported for r in rows), sentences),
         "unsupported_entities": sum(len(r.unsupported_entities) for r in rows),
+        "errors": sum(1 for r in rows if r.error),
         "pass_rate": _mean(float(r.passed) for r in rows),
         "latency_p50_ms": round(percentile(latencies, 0.5), 1),
         "latency_p95_ms": round(percentile(latencies, 0.95), 1),

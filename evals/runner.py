@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from evals.datasets import DatasetError, EvalSet, GoldenRow
 from evals.judge import build_judge, judge_metrics
-from evals.metrics import RowResult, aggregate, score_row
+from evals.metrics import RowResult, aggregate, score_error, score_row
 from rag.answer import Answerer, AskOptions, Turn
 from rag.embed import Embedder
 from rag.ingest import ingest_items
@@ -39,11 +39,12 @@ class OurPipeline:
     name = "ours"
 
     def __init__(self, services: Services) -> None:
-        self.answerer = Answerer(services.retriever, services.embedder, services.chat)
+        self.answerer = Answerer.from_services(services)
         self.k = services.settings.top_k
+        self.max_tokens = services.settings.llm_max_tokens
 
     def answer(self, question: str, history: Sequence[Turn], today: dt.date) -> Answer:
-        return self.answerer.ask(question, AskOptions(history=history, today=today, k=self.k))
+        return self.answerer.ask(question, AskOptions(history=history, today=today, k=self.k, max_tokens=self.max_tokens))
 
 
 class PipelineRun(BaseModel):
@@ -140,9 +141,12 @@ def _run_pipeline(pipeline: Pipeline, rows: Sequence[GoldenRow], bodies: dict[st
         start = time.perf_counter()
         try:
             answer = pipeline.answer(row.question, history, today)
-        except Exception as exc:  # one failing row is a failed row, not a failed eval
-            answer = Answer(question=row.question, text="", refused=True, mode="refused",
-                            reason=f"error: {type(exc).__name__}: {exc}", model=model)
+        except Exception as exc:  # an error is its own count (failing the gate), never a refusal
+            result = score_error(row, exc, (time.perf_counter() - start) * 1000)
+            results.append(result)
+            if on_row:
+                on_row(pipeline.name, result)
+            continue
         elapsed = (time.perf_counter() - start) * 1000
         model = model or answer.model
         answers[row.id] = answer

@@ -56,6 +56,9 @@ class Verified:
     dropped: list[str] = field(default_factory=list)
     contradicted: list[str] = field(default_factory=list)
     """Sentences a cited quote contradicts, with the reason (kept for the record, never shown as answers)."""
+    question: str = ""
+    """The (stand-alone) question the sentences answer."""
+    generation_failed: bool = False
     _dense: dict[int, int] = field(default_factory=dict)
 
     def cite(self, evidence: Evidence, support: float) -> int:

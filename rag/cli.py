@@ -203,10 +203,11 @@ def ask(
     filters = SearchFilters(since=since.date() if since else None, until=until.date() if until else None,
                             outlets=outlet or [])
     try:
-        answerer = Answerer(services.retriever, services.embedder, services.chat)
+        answerer = Answerer.from_services(services)
         printer = None if as_json else (lambda sentence, _: console.print(
             f"{sentence.text} [cyan]{''.join(f'[{n}]' for n in sentence.citations)}[/cyan]", highlight=False))
-        answer = answerer.ask(question, AskOptions(filters=filters), on_sentence=printer)
+        options = AskOptions(filters=filters, k=services.settings.top_k, max_tokens=services.settings.llm_max_tokens)
+        answer = answerer.ask(question, options, on_sentence=printer)
     except (LLMError, ModelFileError, ValueError) as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -214,12 +215,50 @@ def ask(
         return
     if answer.refused:
         console.print(answer.text)
+        if answer.related:
+            console.print("\n[dim]Related passages, not an answer:[/dim]")
+            for citation in answer.related:
+                where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
+                console.print(f"  “{citation.quote}” — {citation.title}" + (f" ({where})" if where else ""),
+                              highlight=False)
         return
     console.print()
     for number, citation in answer.citations.items():
         where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
         console.print(f"[cyan][{number}][/cyan] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
         console.print(f"    “{citation.quote}”  [dim]{citation.chunk_id} @{citation.start}-{citation.end}[/dim]",
+                      highlight=False)
+
+
+@app.command()
+def check(
+    claim: Annotated[str, typer.Argument(help="The statement to fact-check against the indexed articles.")],
+    backend: Annotated[str | None, typer.Option(help="local (GGUF in-process) or openai (any compatible endpoint).")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fact-check a claim: supported, contradicted (a source says otherwise) or not_in_sources, with the quotes."""
+    from rag.factcheck import check_claim
+    from rag.llm import LLMError
+    from rag.model_files import ModelFileError
+
+    if backend not in (None, "local", "openai"):
+        raise fail("--backend must be 'local' or 'openai'", code=2)
+    services = Services(build_settings(data_dir, backend=backend))
+    try:
+        verdict = check_claim(claim, services)
+    except (LLMError, ModelFileError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"verdict": verdict.verdict, "citations": verdict.citations, "reason": verdict.reason})
+        return
+    colour = {"supported": "green", "contradicted": "red", "not_in_sources": "yellow"}[verdict.verdict]
+    console.print(f"[{colour}]{verdict.verdict}[/{colour}]: {verdict.reason}", highlight=False)
+    label = "closest passages, not evidence" if verdict.verdict == "not_in_sources" else "source"
+    for citation in verdict.citations:
+        where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
+        console.print(f"  [dim]{label}:[/dim] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
+        console.print(f"    “{citation.quote}”  [dim]{citation.article_id} @{citation.start}-{citation.end}[/dim]",
                       highlight=False)
 
 
@@ -248,3 +287,21 @@ def _register_serve() -> None:
 
 
 _register_serve()
+
+
+def _register_bench() -> None:
+    from rag.bench.cli import bench_command
+
+    app.command("bench")(bench_command)
+
+
+_register_bench()
+
+
+def _register_brief() -> None:
+    from rag.cli_brief import register
+
+    register(app)
+
+
+_register_brief()

@@ -65,6 +65,23 @@ for _demonym, _places in list(DEMONYMS.items()):
         DEMONYMS.setdefault(_place, ())
         DEMONYMS[_place] = tuple(dict.fromkeys((*DEMONYMS[_place], _demonym)))
 
+# Irregular verb forms, so "wrote" finds "write" (Snowball only strips regular suffixes).
+_IRREGULAR = {
+    form: base for base, forms in {
+        "write": "wrote written", "say": "said", "tell": "told", "take": "took taken", "make": "made",
+        "give": "gave given", "go": "went gone", "come": "came", "strike": "struck stricken", "fight": "fought",
+        "flee": "fled", "hold": "held", "lead": "led", "meet": "met", "seek": "sought", "bring": "brought",
+        "begin": "began begun", "see": "saw seen", "know": "knew known", "think": "thought", "leave": "left",
+        "keep": "kept", "stand": "stood", "speak": "spoke spoken", "rise": "rose risen", "fall": "fell fallen",
+        "win": "won", "lose": "lost", "build": "built", "send": "sent", "spend": "spent", "shoot": "shot",
+        "break": "broke broken", "choose": "chose chosen", "drive": "drove driven", "run": "ran", "grow": "grew grown",
+        "throw": "threw thrown", "pay": "paid", "find": "found", "catch": "caught", "buy": "bought", "feel": "felt",
+        "hear": "heard", "mean": "meant", "sell": "sold", "shake": "shook shaken", "undertake": "undertook undertaken",
+        "overthrow": "overthrew overthrown", "seize": "seized", "die": "died dead", "kill": "killed",
+        "wound": "wounded", "forbid": "forbade forbidden", "steal": "stole stolen", "withdraw": "withdrew withdrawn",
+    }.items() for form in forms.split()
+}
+
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*")
 
 
@@ -80,13 +97,14 @@ def words(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, Snowball-stemmed word tokens without stopwords ('accused' finds 'accuse')."""
-    found = [w for w in re.findall(r"\w+", normalize(text).lower()) if w not in STOPWORDS]
+    found = [_IRREGULAR.get(w, w) for w in re.findall(r"\w+", normalize(text).lower()) if w not in STOPWORDS]
     return list(_STEMMER.stemWords(found))
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word.lower()))
+    lower = word.lower()
+    return str(_STEMMER.stemWord(_IRREGULAR.get(lower, lower)))
 
 
 def numbers_in(text: str) -> set[str]:

@@ -177,6 +177,8 @@ class Answer(BaseModel):
     """How the text came about: model sentences that passed verification, quoted evidence, or a refusal."""
     dropped: list[str] = Field(default_factory=list)
     """Model sentences removed because no evidence supported them."""
+    contradicted: list[str] = Field(default_factory=list)
+    """Model sentences a cited quote contradicts (negation, roles, numbers…), with the reason; never shown."""
     related: list[Citation] = Field(default_factory=list)
     """On a refusal: the closest passages found, shown apart as "related passages, not an answer"."""
     filters: SearchFilters = Field(default_factory=SearchFilters)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rag.text import STOPWORDS, dates_in, has_word, names_in, normalize, numbers_in, stem
+from rag.text import STOPWORDS, dates_in, has_word, mentions, names_in, normalize, numbers_in, stem
 
 Label = Literal["supported", "contradicted", "unsupported", "undecided"]
 
@@ -49,6 +49,15 @@ _ROLE_WORDS = {stem(w): group for group, ws in (
     ("killed", "killed dead died deaths killing"), ("injured", "injured wounded hurt injuries"),
     ("displaced", "displaced fled"), ("damaged", "damaged destroyed"), ("arrested", "arrested detained"),
 ) for w in ws.split()}
+# A quote that reports a claim (an allegation, a statement) does not make it a fact: the sentence must attribute it.
+_HEDGES = re.compile(r"\b(accus\w*|alleg(ed|es|ing)\s+(that|to)\b|allegations?|claim(ed|s|ing)?\s+(that|to)\b|"
+                     r"accord\w* to|reportedly|said|says|stated|told|insist\w*|assert\w*)|[“”\"]", re.I)
+_ATTRIBUTIONS = re.compile(
+    r"\b(said|say|says|saying|stated?|states|accord\w*|accus\w*|alleg\w*|claim\w*|told|tells?|report\w*|"
+    r"insist\w*|assert\w*|warn\w*|den(y|ies|ied|ial)|reject\w*|dismiss\w*|urg\w*|call\w*|condemn\w*|"
+    r"describ\w*|wr(o|i)te\w*|argu\w*|believ\w*|suggest\w*|announc\w*|confirm\w*|admit\w*|blam\w*|"
+    r"express\w*|emphasi\w*|maintain\w*|spokes\w*|officials?|minister|ministry|statement|analysts?|observers?|"
+    r"witness\w*|residents?|experts?|sources?)\b", re.I)
 _DERIVED = re.compile(r"(tion|tions|sion|sions|ment|ments|ance|ances|ence|ences|ers?|ors?)$")
 _VERBAL = re.compile(r"(ed|ing|es|s)$")
 _TOKEN = re.compile(r"\w+(?:[’']\w+)?|[,;:—–]")
@@ -116,6 +125,8 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
         return RuleVerdict(label, f"date {', '.join(d.replace('month:', 'month ') for d in missing_dates)} is not in the quote",
                            coverage)
     missing_names = sorted(n for n in names_in(sentence) if not has_word(quote, n))
+    demonym_only = [n for n in missing_names if mentions(quote, n)]
+    missing_names = [n for n in missing_names if n not in demonym_only]
     if missing_names:
         label = "contradicted" if related and names_in(quote) - names_in(sentence) else "unsupported"
         return RuleVerdict(label, f"{', '.join(missing_names)} not named in the quote", coverage)
@@ -133,8 +144,11 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
     if roles:
         return RuleVerdict("contradicted", roles, coverage)
 
+    if _HEDGES.search(quote) and not _ATTRIBUTIONS.search(sentence):
+        return RuleVerdict("unsupported", "the quote reports this as someone's statement or allegation; "
+                           "the sentence states it as fact", coverage)
     uncovered = [t.surface for t in claim_words if t.stem not in q_stems]
-    shifted = [t.surface for t in covered if _shifted_form(t, q_tokens)]
+    shifted = [t.surface for t in covered if _shifted_form(t, q_tokens)] + demonym_only
     if not uncovered and not shifted:
         return RuleVerdict("supported", "every word, number, name and date is in the quote with the same polarity",
                            coverage)
@@ -174,44 +188,95 @@ _ALIASES = {
 }
 
 
-def _entity(name: str) -> str:
-    return _ALIASES.get(name.lower(), name.lower())
+_VERB_STEMS = frozenset(stem(w) for w in (
+    "accuse deny reject blame support back attack target strike hit kill defeat beat win lose condemn urge "
+    "shelter harbor harbour host fund arm train threaten warn sanction invade bomb help assist oppose praise "
+    "criticize criticise accept confirm admit allege claim say tell").split())
+
+
+def _verbal(tokens: list[_Tok], position: int, names: dict[int, str]) -> bool:
+    token = tokens[position]
+    if token.stem in _VERB_STEMS or token.surface.endswith("ed"):
+        return True
+    return token.surface.endswith("s") and position > 0 and tokens[position - 1].index in names
 
 
 def _role_swap(sentence: str, quote: str, s_tokens: list[_Tok], q_tokens: list[_Tok]) -> str | None:
     """Actor and target on the same side of the predicate in both ("A accused B" vs "B accused A").
 
-    The nearest name before and after the predicate are its actor and target (sides flip in the passive);
-    a capital stands for its country ("Islamabad" is Pakistan's side).
+    The nearest name before and after a verb are its actor and target (sides flip in the passive); a run of
+    capitalised words is one name, and a capital stands for its country ("Islamabad" is Pakistan's side).
     """
     s_names = _name_positions(sentence, s_tokens)
     q_names = _name_positions(quote, q_tokens)
     if len(set(s_names.values())) < 2 or len(set(q_names.values())) < 2:
         return None
     s_passive, q_passive = _is_passive(s_tokens), _is_passive(q_tokens)
-    for verb in _content(s_tokens):
-        if verb.stem in _LIGHT_STEMS or verb.index in s_names:
+    for position, verb in enumerate(s_tokens):
+        if verb.index in s_names or verb.surface in STOPWORDS or not _verbal(s_tokens, position, s_names):
             continue
         s_actor, s_target = _around(s_names, verb.index, s_passive)
-        if s_actor is None or s_target is None or s_actor == s_target:
+        if s_actor is None or _same(s_actor, s_target):
             continue
-        verdicts = []
-        for q_verb in (t for t in q_tokens if t.stem == verb.stem):
+        agree, swapped = False, False
+        for q_position, q_verb in enumerate(q_tokens):
+            if q_verb.stem != verb.stem:
+                continue
             q_actor, q_target = _around(q_names, q_verb.index, q_passive)
-            if s_actor == q_actor or s_target == q_target:
-                verdicts.append(True)
-            elif (q_actor is not None and s_target == q_actor) or (q_target is not None and s_actor == q_target):
-                verdicts.append(False)
-        if verdicts and not any(verdicts):
-            return (f"roles: the sentence has {s_actor.title()} '{verb.surface}' {s_target.title()}; "
-                    "in the quote it is the other way round")
+            if q_actor is None:
+                continue
+            if _same(s_actor, q_actor):
+                agree = True
+            elif s_target is not None and q_target is not None and _same(s_actor, q_target) and (
+                    _same(s_target, q_actor) or any(_same(s_target, n) for i, n in q_names.items() if i < q_verb.index)):
+                swapped = True  # the sentence's doer is the quote's target, and its target acts earlier in the quote
+            elif (_present(s_actor, q_names) and _present(q_actor, s_names) and _governs(s_tokens, s_names, position)
+                  and _governs(q_tokens, q_names, q_position)):
+                swapped = True  # both sides name both parties; the subject right before the verb differs
+        if swapped and not agree:
+            who = s_actor.split("|")[0].title()
+            return f"roles: in the sentence {who} '{verb.surface}'; in the quote someone else does"
     return None
 
 
+_AUXILIARIES = frozenset("has have had was were is are also then swiftly reportedly repeatedly it they".split())
+
+
+def _governs(tokens: list[_Tok], names: dict[int, str], position: int) -> bool:
+    """A name stands right before the verb (auxiliaries and adverbs aside): it is the subject."""
+    back = position - 1
+    while back >= 0 and tokens[back].surface in _AUXILIARIES and position - back <= 3:
+        back -= 1
+    return back >= 0 and tokens[back].index in names
+
+
 def _name_positions(text: str, tokens: list[_Tok]) -> dict[int, str]:
-    """Token index → entity key, for every name in ``text``."""
+    """Token index → the whole name it belongs to ("serena williams"), with its country alias if any."""
     found = {n.lower() for n in names_in(text)}
-    return {t.index: _entity(t.surface) for t in tokens if re.sub(r"[’']s$", "", t.surface) in found}
+    positions: dict[int, str] = {}
+    run: list[_Tok] = []
+    for token in [*tokens, None]:
+        if token is not None and re.sub(r"[’']s$", "", token.surface) in found and (
+                not run or token.index == run[-1].index + 1):
+            run.append(token)
+            continue
+        if run:
+            words = [re.sub(r"[’']s$", "", t.surface) for t in run]
+            key = "|".join([" ".join(words), *sorted({_ALIASES[w] for w in words if w in _ALIASES})])
+            for t in run:
+                positions[t.index] = key
+        run = [token] if token is not None and re.sub(r"[’']s$", "", token.surface) in found else []
+    return positions
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return bool(set(a.replace("|", " ").split()) & set(b.replace("|", " ").split()))
+
+
+def _present(entity: str, names: dict[int, str]) -> bool:
+    return any(_same(entity, other) for other in names.values())
 
 
 def _around(names: dict[int, str], index: int, passive: bool) -> tuple[str | None, str | None]:

@@ -4,7 +4,9 @@ import pytest
 
 from rag.citations import DraftSentence, Verified, parse_markers, verify_sentence
 from rag.types import Evidence
-from rag.verify import is_supported
+from rag.verify import Verifier
+
+RULES = Verifier(None)
 
 
 def ev(number: int, text: str, article: str = "a") -> Evidence:
@@ -47,14 +49,14 @@ def test_parse_markers_assigns_numbers_to_their_sentence(text: str, expected: li
     ],
 )
 def test_verification_table(sentence: str, evidence: str, supported: bool) -> None:
-    assert is_supported(sentence, evidence) is supported
+    assert RULES.check(sentence, evidence).supported is supported
 
 
 def test_markers_pointing_nowhere_are_dropped_and_numbers_renumbered_densely() -> None:
     verified = Verified()
     for draft in [DraftSentence("Guterres urged direct dialogue.", [3, 9]),
                   DraftSentence("Islamabad called the allegations baseless.", [2])]:
-        verify_sentence(draft, EVIDENCE, verified)
+        verify_sentence(draft, EVIDENCE, verified, RULES)
     assert [s.citations for s in verified.sentences] == [[1], [2]]
     assert verified.citations[1].quote == EVIDENCE[2].text and verified.citations[2].article_id == "b"
     assert verified.render() == "Guterres urged direct dialogue. [1] Islamabad called the allegations baseless. [2]"
@@ -63,11 +65,27 @@ def test_markers_pointing_nowhere_are_dropped_and_numbers_renumbered_densely() -
 def test_a_sentence_citing_the_wrong_evidence_is_recited_to_the_right_one() -> None:
     verified = Verified()
     sentence = verify_sentence(DraftSentence("Taliban officials said six people were killed in Kabul.", [3]),
-                               EVIDENCE, verified)
+                               EVIDENCE, verified, RULES)
     assert sentence is not None and verified.citations[sentence.citations[0]].quote == EVIDENCE[0].text
 
 
 def test_an_invented_sentence_is_dropped_even_when_it_cites() -> None:
     verified = Verified()
-    assert verify_sentence(DraftSentence("Pakistan admitted the strikes and apologised.", [2]), EVIDENCE, verified) is None
+    assert verify_sentence(DraftSentence("Pakistan admitted the strikes and apologised.", [2]), EVIDENCE, verified, RULES) is None
     assert verified.sentences == [] and verified.dropped == ["Pakistan admitted the strikes and apologised."]
+
+
+def test_a_sentence_is_not_stitched_from_two_quotes() -> None:
+    verified = Verified()
+    draft = DraftSentence("Guterres said at least six people were killed in Kabul.", [1, 3])
+    assert verify_sentence(draft, EVIDENCE, verified, RULES) is None  # the number is in [1], the name in [3]
+
+
+def test_a_citation_that_does_not_support_the_sentence_is_dropped_from_it() -> None:
+    verified = Verified()
+    sentence = verify_sentence(DraftSentence("Guterres urged direct dialogue.", [3, 1]), EVIDENCE, verified, RULES)
+    assert sentence is not None and [verified.citations[n].quote for n in sentence.citations] == [EVIDENCE[2].text]
+
+
+def test_markers_opening_the_next_streamed_sentence_stay_with_the_one_before() -> None:
+    assert [(d.text, d.cited) for d in parse_markers("Six died. [1] Pakistan")] == [("Six died.", [1]), ("Pakistan", [])]

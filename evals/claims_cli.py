@@ -1,0 +1,91 @@
+"""``rag eval --format claims``: the verifier benchmark, per-class false accepts/rejects, a threshold sweep, the gate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from evals.claims import CLAIM_METRICS_HIGHER, CLAIM_METRICS_LOWER, ClaimRow, run_claims, sweep
+from evals.datasets import DatasetError, load_claims
+from rag.settings import Settings
+
+CLAIMS_DATASET = Path("evals/datasets/claims.jsonl")
+err = Console(stderr=True)
+
+
+def claims_command(dataset: Path | None, split: str | None, backend: str | None, model: str | None, out: Path | None,
+                   gate: Path | None, as_json: bool) -> None:
+    from rag.verify import build_verifier
+
+    values: dict[str, object] = {}
+    if backend:
+        values["backend"] = backend
+    if model:
+        values["verifier_model"] = model
+    try:
+        if split not in (None, "tune", "test"):
+            raise DatasetError("--split must be 'tune' or 'test'")
+        items = load_claims(dataset or CLAIMS_DATASET, split)  # type: ignore[arg-type]
+        settings = Settings(**values)  # type: ignore[arg-type]
+    except (DatasetError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    verifier = build_verifier(settings, lambda: None)
+    result = run_claims(items, verifier, config={
+        "split": split, "threshold": settings.verifier_threshold, "judge": settings.verifier_judge,
+        "judge_model": settings.verifier_model or settings.local_model, "backend": settings.backend})
+    destination = out or Path(".rag") / "evals" / f"claims-{split or 'all'}.json"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    failures = _gate(result.metrics, gate) if gate else []
+    if as_json:
+        sys.stdout.write(json.dumps({"metrics": result.metrics, "rows": [r.model_dump() for r in result.rows],
+                                     "sweep": sweep(result.rows, _THRESHOLDS), "gate": failures}, indent=1) + "\n")
+    else:
+        _print(result.metrics, result.rows)
+        err.print(f"result: {destination}")
+    for failure in failures:
+        err.print(f"[red]gate:[/red] {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+_THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]
+
+
+def _gate(metrics: dict[str, object], path: Path) -> list[str]:
+    baseline = json.loads(path.read_text(encoding="utf-8"))["metrics"]
+    failures = []
+    for key, floor in baseline.items():
+        value = metrics.get(key)
+        if not isinstance(value, int | float):
+            failures.append(f"{key}: missing")
+        elif key in CLAIM_METRICS_LOWER and value > floor:
+            failures.append(f"{key}: {value} above the baseline {floor}")
+        elif key in CLAIM_METRICS_HIGHER and value < floor:
+            failures.append(f"{key}: {value} below the baseline {floor}")
+    return failures
+
+
+def _print(metrics: dict[str, object], rows: list[ClaimRow]) -> None:
+    table = Table("class", "n", "false accepts", "false rejects", "judged")
+    per_class = metrics["per_class"]
+    assert isinstance(per_class, dict)
+    for cls, figures in per_class.items():
+        table.add_row(cls, str(figures["n"]), str(figures.get("false_accepts", "")),
+                      str(figures.get("false_rejects", "")), str(figures["judged"]))
+    console = Console()
+    console.print(table)
+    for key in ("items", "strict_false_accepts", "false_accept_rate", "false_reject_rate", "label_accuracy",
+                "judged_share", "ms_p50"):
+        console.print(f"{key}: {metrics[key]}")
+    sweep_table = Table("threshold", "false accept rate", "false reject rate", "strict false accepts")
+    for line in sweep(rows, _THRESHOLDS):
+        sweep_table.add_row(str(line["threshold"]), str(line["false_accept_rate"]), str(line["false_reject_rate"]),
+                            str(line["strict_false_accepts"]))
+    console.print(sweep_table)
