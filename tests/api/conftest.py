@@ -51,3 +51,14 @@ def services(api_settings: Settings, real_embedder: Embedder, fake_model: Functi
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services.settings, services=services), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, gguf_path: Path) -> Iterator[str]:
+    """One real service for the openai-client and browser tests (seed corpus, real embedder and local model)."""
+    from tests.api.live import serving
+
+    root = tmp_path_factory.mktemp("live")
+    shutil.copytree(seeded_dir, root / "data")
+    with serving(root / "data", gguf_path, root / "server.log") as url:
+        yield url
