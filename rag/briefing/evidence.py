@@ -35,8 +35,13 @@ _CUES: dict[str, frozenset[str]] = {
         "consequences retaliate escalation")),
     "developments": frozenset(tokenize(
         "struck strikes airstrikes clashes clashed stormed attacked attack launched responded fighting fire "
-        "targeted bombing offensive operation exchanges killed retaliatory shelling raid accused")),
+        "targeted bombing offensive operation exchanges killed retaliatory shelling raid accused troops hostilities war "
+        "positions wrote declared ceasefire talks agreed")),
 }
+_FIGURE = re.compile(r"\d|\b(?:dozens?|hundreds|thousands|several|six|seven|eight|nine|ten|fifteen|twenty)\b", re.I)
+_DATED = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|"
+                    r"Sept|Oct|Nov|Dec|January|February|March|April|May|June|July|August|September|October|November|"
+                    r"December|weekend)\b")
 _CREDIT = re.compile(r"(?:\bPhoto\b|/\s*AP\b|\bReuters\b|\bGetty\b)")
 
 
@@ -107,8 +112,10 @@ def article_candidates(article: Article, storyline_rank: int) -> list[Candidate]
     spans = split_sentences(article.body)
     result = []
     for position, span in enumerate(spans):
-        following = spans[position + 1].text if position + 1 < len(spans) else None
-        same_line = following is not None and "\n" not in article.body[span.end : spans[position + 1].start]
+        # What follows on the same line (a credit may come after an initial: "G.A." "Marwat/AP Photo").
+        rest = [n for n in spans[position + 1 : position + 3] if "\n" not in article.body[span.end : n.start]]
+        following = " ".join(n.text for n in rest) or None
+        same_line = following is not None
         result.append(Candidate(
             article_id=article.id, title=article.title, outlet=article.outlet, published_at=article.published_at,
             url=article.url, text=span.text, start=span.start, end=span.end, position=position,
@@ -137,9 +144,13 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
     scored: dict[str, list[tuple[float, Candidate]]] = {kind: [] for kind in _CUES}
     for candidate in usable:
         scores = cue_scores(candidate.text)
+        if _FIGURE.search(candidate.text):  # figures make humanitarian lines, dates make developments
+            scores["humanitarian"] *= 1.5
+        if _DATED.search(candidate.text):
+            scores["developments"] += 0.3
         kind = max(scores, key=lambda k: (scores[k], k == "developments"))
         if scores[kind] > 0:
-            scored[kind].append((scores[kind] - 0.05 * candidate.storyline_rank - 0.002 * candidate.position,
+            scored[kind].append((scores[kind] - 0.05 * candidate.storyline_rank - 0.001 * candidate.position,
                                  candidate))
     sections = [SectionEvidence(kind=kind, sentences=[c for _, c in sorted(items, key=lambda x: -x[0])[:limit]])
                 for kind, items in scored.items()]

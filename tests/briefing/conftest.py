@@ -26,10 +26,10 @@ def evidence_lines(messages: Sequence[Message]) -> list[tuple[int, str]]:
 
 
 def echo_writer(invent: str | None = None) -> Callable[[Sequence[Message]], str]:
-    """A writer that restates the first two evidence sentences it is shown (and, optionally, one invention)."""
+    """A writer that restates the first three evidence sentences it is shown (and, optionally, one invention)."""
 
     def write(messages: Sequence[Message]) -> str:
-        lines = [f"- {text} [{number}]" for number, text in evidence_lines(messages)[:2]]
+        lines = [f"- {text} [{number}]" for number, text in evidence_lines(messages)[:3]]
         if invent:
             lines.append(f"- {invent} [1]")
         return "\n".join(lines)

@@ -63,7 +63,7 @@ def test_the_gate_keeps_supported_sentences_replaces_or_drops_the_rest(seed_arti
     for section in sections.values():
         texts = [s.text for s in section.sentences]
         assert not any("400" in t or "Geneva" in t for t in texts)
-        assert section.sentences[1].quoted and not section.sentences[0].quoted
+        assert [s.quoted for s in section.sentences].count(True) == 1 and len(section.sentences) == 2
     humanitarian = sections["humanitarian"].sentences
     body = {a.id: a.body for a in seed_articles}
     for sentence in humanitarian:
