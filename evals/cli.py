@@ -51,11 +51,6 @@ def eval_command(
 
         briefing_command(dataset, corpus, backend, model, out, gate, as_json)
         return
-    if format == "briefing":
-        from evals.briefing_eval import briefing_command
-
-        briefing_command(dataset, corpus, backend, model, out, gate, as_json)
-        return
     if format == "claims":
         from evals.claims_cli import claims_command
 
