@@ -22,6 +22,8 @@ from rag.chunking import split_sentences
 from rag.text import tokenize
 from rag.types import Article
 
+ARTICLES_PER_STORYLINE = 12
+"""The newest articles of each storyline that are read for evidence, claims and dates."""
 _CUES: dict[str, frozenset[str]] = {
     "humanitarian": frozenset(tokenize(
         "killed injured wounded dead deaths casualties civilians civilian displaced homes hospitals blood medical "
@@ -138,7 +140,7 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
     by_id = {a.id: a for a in selection.articles}
     candidates: list[Candidate] = []
     for storyline in storylines.storylines:
-        for article_id in storyline.article_ids:
+        for article_id in storyline.article_ids[:ARTICLES_PER_STORYLINE]:
             candidates.extend(article_candidates(by_id[article_id], storyline.rank))
     usable = [c for c in candidates if not (c.heading or c.caption or c.question or is_bare_quote(c.text))]
     scored: dict[str, list[tuple[float, Candidate]]] = {kind: [] for kind in _CUES}

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.briefing.evidence import Candidate
 from rag.briefing.models import TimelineEvent
@@ -79,6 +80,7 @@ def resolve_date(phrase: str, kind: str, published: dt.date | None) -> str | Non
     return day.isoformat()
 
 
+@lru_cache(maxsize=4096)
 def _parse(text: str, base: dt.date) -> tuple[dt.date, str] | None:
     from dateparser.date import DateDataParser
 
