@@ -131,7 +131,8 @@ class Answerer:
                                     contradicted=verified.contradicted, question=standalone)
                 # A weak reader's marker choice is noisy; the relevance ranking is not. Quote the best passage
                 # that itself answers, and the runner-up when it answers too and is nearly as relevant.
-                answering = [e for e in evidence[:3] if answers(standalone, e.text, e.text)]
+                answering = [e for e in evidence[:3] if answers(standalone, e.text, e.text)
+                             and not missing_question_names(standalone, [e.text])]
                 for item in answering[:2]:
                     if item is answering[0] or item.relevance >= 0.9 * answering[0].relevance:
                         gate.add(quote_evidence(item, verified), verified)

@@ -113,36 +113,40 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
     if not claim_words:
         return RuleVerdict("unsupported", "the sentence makes no checkable claim", coverage)
 
+    findings: list[tuple[Label, str]] = []
     missing_numbers = sorted(numbers_in(sentence) - numbers_in(quote))
     if missing_numbers:
         other = numbers_in(quote) - numbers_in(sentence)
-        label: Label = "contradicted" if related and other else "unsupported"
-        return RuleVerdict(label, f"number {', '.join(missing_numbers)} is not in the quote"
-                           + (f" (it gives {', '.join(sorted(other))})" if other else ""), coverage)
+        findings.append(("contradicted" if related and other else "unsupported",
+                         f"number {', '.join(missing_numbers)} is not in the quote"
+                         + (f" (it gives {', '.join(sorted(other))})" if other else "")))
     missing_dates = sorted(dates_in(sentence) - dates_in(quote))
     if missing_dates:
-        label = "contradicted" if related and dates_in(quote) else "unsupported"
-        return RuleVerdict(label, f"date {', '.join(d.replace('month:', 'month ') for d in missing_dates)} is not in the quote",
-                           coverage)
+        findings.append(("contradicted" if related and dates_in(quote) else "unsupported",
+                         f"date {', '.join(d.replace('month:', 'month ') for d in missing_dates)} is not in the quote"))
     missing_names = sorted(n for n in names_in(sentence) if not has_word(quote, n))
     demonym_only = [n for n in missing_names if mentions(quote, n)]
     missing_names = [n for n in missing_names if n not in demonym_only]
     if missing_names:
-        label = "contradicted" if related and names_in(quote) - names_in(sentence) else "unsupported"
-        return RuleVerdict(label, f"{', '.join(missing_names)} not named in the quote", coverage)
-
+        findings.append(("contradicted" if related and names_in(quote) - names_in(sentence) else "unsupported",
+                         f"{', '.join(missing_names)} not named in the quote"))
     for s_tok in covered:
         matches = [q for q in q_tokens if q.stem == s_tok.stem]
         if matches and all(q.negated != s_tok.negated for q in matches):
             said = "negated" if s_tok.negated else "affirmed"
-            return RuleVerdict("contradicted", f"polarity: the sentence has '{s_tok.surface}' {said}, the quote the opposite",
-                               coverage)
+            findings.append(("contradicted", f"polarity: the sentence has '{s_tok.surface}' {said}, the quote the opposite"))
+            break
     opposite = _opposite_predicate(s_content, q_tokens)
     if opposite:
-        return RuleVerdict("contradicted", opposite, coverage)
+        findings.append(("contradicted", opposite))
     roles = _role_swap(sentence, quote, s_tokens, q_tokens) or _number_roles(s_tokens, q_tokens)
     if roles:
-        return RuleVerdict("contradicted", roles, coverage)
+        findings.append(("contradicted", roles))
+    # A meaning change the quote shows outranks what the quote merely lacks.
+    for wanted in ("contradicted", "unsupported"):
+        found = [reason for label, reason in findings if label == wanted]
+        if found:
+            return RuleVerdict(wanted, "; ".join(found), coverage)  # type: ignore[arg-type]
 
     if _HEDGES.search(quote) and not _ATTRIBUTIONS.search(sentence):
         return RuleVerdict("unsupported", "the quote reports this as someone's statement or allegation; "

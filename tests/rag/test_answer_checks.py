@@ -1,0 +1,109 @@
+"""Answers that answer: streamed markers, sentences held until the answer stands, refusals with related passages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pytest
+
+from rag.answer import Answerer, AnswerCancelled, AskOptions
+from rag.answertype import answers, expected_type, missing_question_names
+from rag.llm import FunctionModel, Message, QueueModel
+from rag.retrieve import HybridRetriever
+
+
+def number_of(messages: Sequence[Message], needle: str) -> int:
+    match = re.search(rf"\[(\d+)\][^\n]*{re.escape(needle)}", messages[-1]["content"])
+    assert match, needle
+    return int(match.group(1))
+
+
+@pytest.fixture
+def answerer_with(seed_index: HybridRetriever):
+    def build(model: object) -> Answerer:
+        return Answerer(seed_index, seed_index.embedder, model)  # type: ignore[arg-type]
+
+    return build
+
+
+def test_markers_that_open_the_next_streamed_sentence_keep_their_citation(answerer_with) -> None:
+    def reply(messages: Sequence[Message]) -> str:
+        n = number_of(messages, "at least six people were killed")
+        return f"According to Taliban officials, at least six people were killed in Kabul. [{n}] Nothing else."
+
+    seen: list[tuple[str, list[int]]] = []
+    answer = answerer_with(FunctionModel(reply)).ask(
+        "How many people were killed in the alleged drone strikes in Kabul?",
+        on_sentence=lambda s, _: seen.append((s.text, s.citations)))
+    assert not answer.refused
+    assert seen[0][0].startswith("According to Taliban officials") and seen[0][1] == [1]
+    assert "six people were killed" in answer.citations[1].quote
+
+
+def test_nothing_is_streamed_when_the_answer_ends_in_a_refusal(answerer_with) -> None:
+    def reply(messages: Sequence[Message]) -> str:
+        n = number_of(messages, "homes were damaged")
+        return f"Local NGOs report that at least 15 homes were damaged. [{n}]"
+
+    seen: list[str] = []
+    answer = answerer_with(FunctionModel(reply)).ask("How many homes were destroyed in Kandahar?",
+                                                     on_sentence=lambda s, _: seen.append(s.text))
+    assert answer.refused and seen == [] and answer.citations == {}
+    assert answer.related and all(c.quote for c in answer.related)  # shown apart, never as the answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Khyber Pakhtunkhwa?", "Which UN official visited Kabul?",
+     "How many homes were destroyed in Kandahar?"],
+)
+def test_a_related_passage_is_not_an_answer(answerer_with, question: str) -> None:
+    answer = answerer_with(QueueModel(["[1]"])).ask(question)  # a bare marker: only the quoted fallback could answer
+    assert answer.refused, answer.text
+    assert answer.text.startswith("The sources don't say.") and answer.related
+
+
+def test_a_demonym_in_the_question_is_not_a_missing_name(answerer_with) -> None:
+    assert missing_question_names("What did Chinese and Iranian officials warn about?", ["China and Iran echoed"]) == []
+    assert missing_question_names("What happened on the Afghanistan-Pakistan border on Sunday?",
+                                  ["Afghanistan and Pakistan clashed"]) == []
+    assert missing_question_names("Name the Iraqi officials who spoke.", ["Iran"]) == ["Iraqi"]
+
+
+def test_an_imperative_opener_and_weekday_are_not_names() -> None:
+    assert missing_question_names("Compare what Kabul said on Sunday in March.", ["Kabul"]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("How many people were killed?", "number"), ("When did the clashes happen?", "date"),
+     ("Who condemned the strikes?", "name"), ("Where did Mujahid speak?", "name"), ("What did Asif write?", "any")],
+)
+def test_expected_answer_type(question: str, kind: str) -> None:
+    assert expected_type(question) == kind
+
+
+def test_the_answer_span_must_be_of_the_asked_type_and_in_the_quote() -> None:
+    quote = "Local NGOs report that at least 15 homes were damaged, and hundreds of families have been displaced."
+    assert answers("How many homes were damaged?", "At least 15 homes were damaged.", quote)
+    assert not answers("How many homes were damaged?", "Homes were damaged.", quote)
+    assert not answers("When were homes damaged?", "At least 15 homes were damaged.", quote)
+
+
+def test_cancelling_stops_generation(answerer_with) -> None:
+    with pytest.raises(AnswerCancelled):
+        answerer_with(QueueModel(["Six people were killed in Kabul. [1] More text follows here."])).ask(
+            "How many people were killed in Kabul?", AskOptions(cancelled=lambda: True))
+
+
+def test_max_tokens_reaches_the_model(answerer_with) -> None:
+    asked: list[int] = []
+
+    class Recording(QueueModel):
+        def stream(self, messages, max_tokens=256):  # type: ignore[no-untyped-def]
+            asked.append(max_tokens)
+            return super().stream(messages, max_tokens)
+
+    answerer_with(Recording(["[1]"])).ask("How many people were killed in Kabul?", AskOptions(max_tokens=77))
+    assert asked == [77]
