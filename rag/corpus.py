@@ -1,11 +1,15 @@
 """Read articles from plain text, Markdown with YAML front matter, HTML pages and JSONL corpora.
 
 Every reader either returns articles or raises :class:`ArticleError` with a sentence a person can act
-on; :func:`read_sources` turns those into per-item errors so one bad file never stops a batch.
+on; :func:`read_sources` turns those into per-item errors so one bad file never stops a batch. Text that
+is not UTF-8 (old exports in cp1252 or latin-1) is decoded with the encoding charset-normalizer detects,
+and the article comes with an :class:`ItemWarning` saying so. Sizes are capped, so one huge input is an
+error for that input alone.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
@@ -17,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from rag.types import Article, ItemError
+from rag.types import Article, ItemError, ItemWarning
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -28,6 +32,17 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSONL_S
 # Some scraped texts start with a "date YYYY-MM-DD" stamp before the first sentence.
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+")
 _MAX_TITLE = 110
+MAX_FILE_BYTES = 10_000_000
+"""A single article file larger than this is refused unread (a news article is rarely over 100 kB)."""
+MAX_LINE_BYTES = 4_000_000
+"""One JSONL row larger than this is refused; the rest of the file is still read."""
+MAX_ARTICLE_CHARS = 1_000_000
+_LEGACY_ENCODINGS = ["cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "koi8_r", "mac_roman", "cp1253",
+                     "cp1254", "cp1256", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr"]
+"""What charset-normalizer may choose from: the encodings old news exports come in, not every codec there is."""
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_SCALAR_FIELDS = ("id", "title", "outlet", "source", "url")
 
 
 class ArticleError(ValueError):
@@ -74,6 +89,9 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
     body = normalise_body(body)
     if not body:
         raise ArticleError("the article has no text")
+    if len(body) > MAX_ARTICLE_CHARS:
+        raise ArticleError(f"the article is {len(body):,} characters long; the limit is {MAX_ARTICLE_CHARS:,}")
+    check_scalars(meta)
     title = str(meta.get("title") or "").strip() or title_from_body(body)
     return Article(
         id=article_id,
@@ -86,16 +104,53 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
     )
 
 
-def decode_text(raw: bytes) -> str:
-    """UTF-8 text, or an :class:`ArticleError` naming why the bytes are not an article."""
+def check_scalars(meta: dict[str, Any]) -> None:
+    """Metadata that must be one value (id, title, outlet, url) given as a list or mapping is an error."""
+    for field in _SCALAR_FIELDS:
+        value = meta.get(field)
+        if isinstance(value, list | dict | bool):
+            kind = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "true/false"
+            raise ArticleError(f"'{field}' must be text, not {kind}")
+
+
+def decode_text(raw: bytes) -> tuple[str, str | None]:
+    """The text of ``raw`` and a warning when it was not UTF-8; :class:`ArticleError` when it is not text."""
     if not raw.strip():
         raise ArticleError("the file is empty")
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), None
+            except UnicodeDecodeError as exc:
+                raise ArticleError(f"the file starts like {encoding} but is not (bad byte at offset {exc.start})") from exc
     if b"\x00" in raw[:8192]:
         raise ArticleError("this is a binary file, not text")
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        raise ArticleError(f"the file is not UTF-8 text (bad byte at offset {exc.start})") from exc
+        return _decode_legacy(raw, exc.start)
+
+
+def _decode_legacy(raw: bytes, bad_offset: int) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(raw, cp_isolation=_LEGACY_ENCODINGS)
+    match = matches.best()
+    if match is None:
+        raise ArticleError(f"the file is neither UTF-8 (bad byte at offset {bad_offset}) nor text in a legacy "
+                           "encoding; is it binary?")
+    # Where cp1252 reads the bytes as well as the best guess, it wins: old Western exports are cp1252 or
+    # latin-1, and a tie with cp1250 would turn "Genève" into "Genčve".
+    western = next((m for m in matches if m.encoding == "cp1252" and m.chaos <= match.chaos
+                    and m.coherence >= match.coherence), None)
+    match = western or match
+    text, encoding = str(match), match.encoding
+    try:  # encodings that decode these bytes to the same text: name the one such exports usually are
+        if raw.decode("cp1252") == text:
+            encoding = "cp1252"
+    except UnicodeDecodeError:
+        pass
+    return text, f"not UTF-8: decoded as {encoding} (detected by charset-normalizer); check its accented letters"
 
 
 def read_text(path: Path, text: str) -> Article:
@@ -122,6 +177,7 @@ def read_markdown(path: Path, text: str) -> Article:
         if loaded is not None and not isinstance(loaded, dict):
             raise ArticleError("front matter must be a mapping of keys to values")
         meta = loaded or {}
+        check_scalars(meta)
         text = text[match.end() :]
     article_id = str(meta.get("id") or path.stem)
     return make_article(
@@ -153,21 +209,45 @@ def read_html(path: Path, text: str) -> Article:
     )
 
 
-def read_jsonl(path: Path, text: str) -> Iterator[Article | ItemError]:
-    """A corpus in the MultiHop-RAG schema: ``id,title,source,published_at,url,body`` per line."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        source = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield ItemError(source=source, reason=f"bad JSON: {exc.msg} at column {exc.colno}")
-            continue
-        try:
-            yield article_from_row(row, default_id=f"{path.stem}-{number}")
-        except ArticleError as exc:
-            yield ItemError(source=source, reason=str(exc))
+def read_jsonl(path: Path) -> Iterator[Article | ItemError | ItemWarning]:
+    """A corpus in the MultiHop-RAG schema: ``id,title,source,published_at,url,body`` per line.
+
+    Read line by line (a corpus may be large); a bad, huge or non-UTF-8 line costs that line only.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(_capped_lines(handle), start=1):
+            source = f"{path}:{number}"
+            if raw is None:
+                yield ItemError(source=source, reason=f"the line is over {MAX_LINE_BYTES:,} bytes")
+                continue
+            if not raw.strip():
+                continue
+            try:
+                line, warning = decode_text(raw)
+                row = json.loads(line)
+                yield article_from_row(row, default_id=f"{path.stem}-{number}")
+            except json.JSONDecodeError as exc:
+                yield ItemError(source=source, reason=f"bad JSON: {exc.msg} at column {exc.colno}")
+                continue
+            except ArticleError as exc:
+                yield ItemError(source=source, reason=str(exc))
+                continue
+            if warning:
+                yield ItemWarning(source=source, warning=warning)
+
+
+def _capped_lines(handle: Any) -> Iterator[bytes | None]:
+    """Lines of a binary file; ``None`` for a line over :data:`MAX_LINE_BYTES` (skipped without keeping it)."""
+    while True:
+        line: bytes = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = handle.readline(1 << 20)
+            yield None
+        else:
+            yield line
 
 
 def article_from_row(row: object, default_id: str) -> Article:
@@ -177,6 +257,12 @@ def article_from_row(row: object, default_id: str) -> Article:
     body = row.get("body")
     if not isinstance(body, str):
         raise ArticleError("the 'body' field is missing or not a string")
+    for field in ("title", "source", "outlet", "url", "published_at"):
+        value = row.get(field)
+        if value is not None and not isinstance(value, str | dt.date):
+            raise ArticleError(f"the '{field}' field must be a string, not {type(value).__name__}")
+    if row.get("id") is not None and (isinstance(row["id"], bool) or not isinstance(row["id"], str | int)):
+        raise ArticleError(f"the 'id' field must be a string or a number, not {type(row['id']).__name__}")
     return make_article(
         str(row.get("id") or default_id),
         body,
@@ -187,24 +273,31 @@ def article_from_row(row: object, default_id: str) -> Article:
     )
 
 
-def read_file(path: Path) -> Iterator[Article | ItemError]:
-    """Articles in one file, or per-item errors; never raises for bad content."""
+def read_file(path: Path) -> Iterator[Article | ItemError | ItemWarning]:
+    """Articles in one file, per-item errors, and warnings; never raises for bad content."""
     suffix = path.suffix.lower()
     try:
         if suffix not in SUPPORTED_SUFFIXES:
             raise ArticleError(f"unsupported file type '{suffix or path.name}'")
-        text = decode_text(path.read_bytes())
         if suffix in JSONL_SUFFIXES:
-            yield from read_jsonl(path, text)
+            yield from read_jsonl(path)
             return
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ArticleError(f"the file is {size:,} bytes; the limit for one article is {MAX_FILE_BYTES:,}")
+        text, warning = decode_text(path.read_bytes())
         if suffix in MARKDOWN_SUFFIXES:
             yield read_markdown(path, text)
         elif suffix in HTML_SUFFIXES:
             yield read_html(path, text)
         else:
             yield read_text(path, text)
+        if warning:
+            yield ItemWarning(source=str(path), warning=warning)
     except (ArticleError, OSError) as exc:
         yield ItemError(source=str(path), reason=str(exc))
+    except Exception as exc:  # a reader library failing on odd input loses this file only
+        yield ItemError(source=str(path), reason=f"could not read this file ({type(exc).__name__}: {exc})")
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -220,7 +313,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_sources(paths: Iterable[Path]) -> Iterator[Article | ItemError]:
+def read_sources(paths: Iterable[Path]) -> Iterator[Article | ItemError | ItemWarning]:
     """Everything under ``paths`` as articles or per-item errors (missing paths are errors too)."""
     for path in iter_files(paths):
         if not path.exists():

@@ -100,7 +100,6 @@ def test_jsonl_corpus_reads_good_rows_and_reports_bad_lines(tmp_path: Path) -> N
         ("empty.txt", b"", "empty"),
         ("blank.txt", b"  \n\n ", "empty"),
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
-        ("latin1.txt", "Peshawar caf\u00e9 \u00e9t\u00e9".encode("latin-1"), "not UTF-8"),
         ("open.md", b"---\ntitle: never closed\nBody", "never closed"),
         ("bad.md", b"---\ntitle: [unclosed\n---\nBody", "not valid YAML"),
         ("list.md", b"---\n- a\n- b\n---\nBody", "mapping"),
