@@ -17,6 +17,7 @@ from rag.services import Services
 from rag.settings import Settings
 from rag.store import Store
 from tests.api.fakes import reader
+from tests.api.live import LiveServer
 from tests.conftest import SEED_DIR, make_settings
 
 
@@ -54,11 +55,11 @@ def client(services: Services) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, gguf_path: Path) -> Iterator[str]:
+def live(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, gguf_path: Path) -> Iterator[LiveServer]:
     """One real service for the openai-client and browser tests (seed corpus, real embedder and local model)."""
     from tests.api.live import serving
 
     root = tmp_path_factory.mktemp("live")
     shutil.copytree(seeded_dir, root / "data")
     with serving(root / "data", gguf_path, root / "server.log") as url:
-        yield url
+        yield LiveServer(url, root / "data")

@@ -7,11 +7,18 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers import free_port, wait_until_up
 
 RAG = Path(sys.executable).with_name("rag")
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    data_dir: Path
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from tests.api.live import serving
+from tests.api.live import LiveServer, serving
 from tests.api.sse import parse_events
 
 pytestmark = pytest.mark.model
@@ -42,8 +42,8 @@ def test_sse_chat_over_a_real_server_and_conversations_survive_a_restart(tmp_pat
         assert stored["turns"][0]["question"] == ASIF and stored["turns"][0]["answer"]["text"] == answer["text"]
 
 
-def test_the_openai_client_lists_the_model_and_gets_cited_answers(live_url: str) -> None:
-    client = OpenAI(base_url=f"{live_url}/v1", api_key="not-needed", timeout=180, max_retries=0)
+def test_the_openai_client_lists_the_model_and_gets_cited_answers(live: LiveServer) -> None:
+    client = OpenAI(base_url=f"{live.url}/v1", api_key="not-needed", timeout=180, max_retries=0)
     assert [m.id for m in client.models.list()] == ["conflict-rag"]
 
     completion = client.chat.completions.create(

@@ -1,0 +1,123 @@
+"""The chat page in headless Chromium against the real service: streamed cited answers, a follow-up, escaping.
+
+Chromium is the Debian package (``make setup`` installs it); Playwright drives it through ``executable_path``.
+Screenshots (desktop 1280x800, phone 390x844) are saved under ``reports/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from rag.db import Database
+from rag.types import Answer, AnswerSentence, Citation
+from tests.api.live import LiveServer
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "reports" / "screenshots"
+FIRST = "What did Khwaja Asif write on X?"
+FOLLOW_UP = "What did he say had overflowed?"
+"""Needs the first turn: "he" is Khwaja Asif only in the conversation."""
+ANSWER_TIMEOUT_MS = 240_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert shutil.which(CHROMIUM), "Chromium is installed by `make setup` (Debian package chromium)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def open_page(browser: Browser, url: str, width: int, height: int) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def ask(page: Page, question: str) -> None:
+    page.fill("#question", question)
+    page.click("#ask-button")
+
+
+@pytest.mark.model
+def test_ask_see_cited_answer_open_the_quote_and_follow_up(browser: Browser, live: LiveServer) -> None:
+    page = open_page(browser, live.url, 1280, 800)
+    ask(page, FIRST)
+    first = page.locator(".message.answer").nth(0)
+    expect(first).to_have_class("message answer streaming")  # the shell is shown while the answer streams
+    expect(first.locator(".chip").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(first).not_to_have_class("message answer streaming", timeout=ANSWER_TIMEOUT_MS)
+    expect(first.locator(".answer-text")).to_contain_text("open war")
+
+    first.locator(".chip").first.click()
+    panel = page.locator("#source-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("#source-quote")).to_contain_text("Our cup of patience has overflowed")
+    expect(panel.locator("#source-meta")).to_contain_text("The World · 2026-03-03")
+    expect(panel.locator("#source-title")).to_contain_text("open war")
+    page.screenshot(path=str(SHOTS / "chat-desktop.png"))
+    page.click("#source-close")
+    expect(panel).to_be_hidden()
+
+    ask(page, FOLLOW_UP)
+    second = page.locator(".message.answer").nth(1)
+    expect(second).not_to_have_class("message answer streaming", timeout=ANSWER_TIMEOUT_MS)
+    expect(second.locator(".answer-text")).to_contain_text("patience has overflowed")
+    expect(second.locator(".note", has_text="Understood as:")).to_contain_text("Khwaja Asif")
+    expect(second.locator(".chip").first).to_be_visible()
+    expect(page.locator("#conversations li")).to_have_count(1)
+    expect(page.locator("#conversations li").first).to_contain_text(FIRST)
+    page.screenshot(path=str(SHOTS / "chat-desktop-follow-up.png"), full_page=True)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+    phone = open_page(browser, live.url, 390, 844)
+    phone.click("#menu-toggle")
+    phone.locator("#conversations .conversation-open").first.click()
+    expect(phone.locator(".message.answer")).to_have_count(2)
+    expect(phone.locator("#sidebar")).not_to_be_in_viewport()  # the drawer closed again
+    phone.locator(".message.answer").nth(1).locator(".chip").first.click()
+    expect(phone.locator("#source-panel")).to_be_visible()
+    box = phone.locator("#source-panel").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits the phone's width
+    phone.screenshot(path=str(SHOTS / "chat-phone.png"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+
+
+def test_article_and_model_text_is_shown_as_text_never_run_as_html(browser: Browser, live: LiveServer) -> None:
+    hostile = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    citation = Citation(article_id="evil", title=f"Title {hostile}", outlet="<b>Outlet</b>",
+                        published_at=dt.date(2026, 3, 1), url="javascript:window.pwned=3", chunk_id="evil:0",
+                        quote=f"Quote {hostile}", start=0, end=10, support=1.0)
+    answer = Answer(question="q", text=f"Answer {hostile} [1]", model="fake", citations={1: citation},
+                    sentences=[AnswerSentence(text=f"Answer {hostile}", citations=[1], support=1.0)])
+    database = Database(f"sqlite:///{live.data_dir / 'rag.db'}")
+    conversation_id = database.create_conversation(f"Hostile {hostile}")
+    database.add_turn(conversation_id, f"Question {hostile}", answer)
+    database.close()
+    try:
+        page = open_page(browser, live.url, 1280, 800)
+        page.locator("#conversations .conversation-open", has_text="Hostile").click()
+        answer_box = page.locator(".message.answer")
+        expect(answer_box.locator(".answer-text")).to_contain_text("<img src=x")
+        answer_box.locator(".chip").first.click()
+        expect(page.locator("#source-quote")).to_contain_text("<script>")
+        expect(page.locator("#source-meta")).to_contain_text("<b>Outlet</b>")
+        expect(page.locator("#source-link")).to_be_hidden()  # a javascript: URL is never made a link
+        assert page.locator("img, .messages script, #source-panel b").count() == 0
+        assert page.evaluate("window.pwned") is None
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        Database(f"sqlite:///{live.data_dir / 'rag.db'}").delete_conversation(conversation_id)
