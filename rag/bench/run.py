@@ -64,7 +64,9 @@ class BenchConfig(BaseModel):
     answers: int = 4
     peer_questions: int = 3
     ingest_articles: int = 120
+    briefing: bool = True
     briefing_window: int = 1000
+    """Synthetic articles in the second briefing's window (0: brief the seed corpus only)."""
     replay: bool = True
     """Also run the bare model again on each recorded prompt (slow: doubles the model time)."""
     eval_result: Path | None = None
@@ -72,11 +74,12 @@ class BenchConfig(BaseModel):
     @classmethod
     def quick(cls, **overrides: Any) -> BenchConfig:
         values: dict[str, Any] = {"sizes": [1000], "queries": 6, "repeats": 2, "answers": 1, "peer_questions": 1,
-                                  "ingest_articles": 12, "briefing_window": 0, "replay": False}
+                                  "ingest_articles": 12, "briefing": False, "replay": False}
         return cls(**(values | overrides))
 
     def steps(self) -> int:
-        return 2 + self.answers + self.peer_questions + 3 * len(self.sizes) + 1 + (2 if self.briefing_window else 1)
+        briefing = (2 if self.briefing_window else 1) if self.briefing else 0
+        return 2 + self.answers + self.peer_questions + 3 * len(self.sizes) + 1 + briefing
 
 
 class BenchResult(BaseModel):
@@ -136,7 +139,11 @@ def run_bench(base: Settings, config: BenchConfig, tick: Tick = lambda _: None) 
             for _ in peer:
                 tick("llamaindex peer")
         peaks["llamaindex peer"] = memory.peak / 2**20
-        briefing = measure_briefing(services, settings_in("briefing"), config.briefing_window, tick, notes)
+        briefing = None
+        if config.briefing:
+            briefing = measure_briefing(services, settings_in("briefing"), config.briefing_window, tick, notes)
+        else:
+            notes.append("briefing time not measured in --quick")
         with PeakMemory() as memory:
             ingest = measure_ingest(settings_in("ingest"), services, config.ingest_articles)
             tick("ingest")

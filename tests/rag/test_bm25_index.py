@@ -1,0 +1,199 @@
+"""The persisted BM25 index: opened without Chroma when nothing changed, updated for exactly what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rag.bm25_index import Bm25Index
+from rag.embed import HashingEmbedder
+from rag.ingest import ingest_paths
+from rag.settings import Settings
+from rag.store import Store, matches_filters
+from rag.types import SearchFilters
+from tests.conftest import SEED_DIR, make_settings
+
+NEW_ARTICLE = """---
+title: Quarantine of Zorvath harbour
+outlet: Test Wire
+published_at: 2026-04-02
+---
+Officials closed the Zorvath harbour on Tuesday after a cholera outbreak was confirmed.
+
+Ships were turned away from Zorvath for the rest of the week, the port authority said.
+"""
+
+
+class CountingStore:
+    """The real store, counting the calls that read the whole corpus."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.fingerprints = 0
+        self.full_reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def fingerprint(self) -> tuple[tuple[str, str], ...]:
+        self.fingerprints += 1
+        return self._store.fingerprint()
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        self.full_reads += 1
+        return self._store.all_chunks()
+
+
+@pytest.fixture
+def seeded(settings: Settings, store: Store, fake_embedder: HashingEmbedder) -> Store:
+    ingest_paths([SEED_DIR], store, fake_embedder, settings)
+    return store
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_first_search_builds_and_saves_the_index_under_the_data_dir(seeded: Store, settings: Settings) -> None:
+    index = Bm25Index(seeded)
+    report = index.sync()
+    assert report.action == "built" and report.tokenized_chunks == seeded.counts()["chunks"] == index.size
+    folder = settings.data_dir / "bm25" / settings.collection
+    assert (folder / "CURRENT").is_file() and len(list(folder.glob("g-*"))) == 1
+
+
+def test_a_new_process_opens_the_saved_index_without_reading_the_corpus(seeded: Store, settings: Settings) -> None:
+    Bm25Index(seeded).sync()
+    counting = CountingStore(Store(settings))
+    index = Bm25Index(counting)  # type: ignore[arg-type]
+    assert index.sync().action == "loaded"
+    assert counting.fingerprints == 0 and counting.full_reads == 0
+    assert index.search("Crocus City Hall massacre", 3)[0][0].startswith("000_6a5e87b74b7ecf65:")
+    assert index.sync().action == "cached" and counting.fingerprints == 0
+
+
+def test_adding_an_article_tokenizes_only_its_chunks(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    index = Bm25Index(seeded)
+    index.sync()
+    before = index.size
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
+    report = index.sync()
+    added = len(seeded.chunk_ids("zorvath"))
+    assert report.action == "updated" and report.tokenized_chunks == added and report.dropped_chunks == 0
+    assert index.size == before + added
+    assert [hit[0].split(":")[0] for hit in index.search("cholera Zorvath harbour", 5)] == ["zorvath"] * added
+
+
+def test_editing_an_article_replaces_its_chunks_and_deleting_removes_them(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    ingest_paths([_write(tmp_path / "v1", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
+    index = Bm25Index(seeded)
+    index.sync()
+    edited = NEW_ARTICLE.replace("cholera", "typhoid")
+    ingest_paths([_write(tmp_path / "v2", "zorvath.md", edited)], seeded, fake_embedder, settings)
+    report = index.sync()
+    assert report.dropped_chunks == report.tokenized_chunks == len(seeded.chunk_ids("zorvath"))
+    assert index.search("cholera", 5) == []
+    assert index.search("typhoid", 5)[0][0].startswith("zorvath:")
+    with seeded.write_lock():
+        assert seeded.delete_article("zorvath")
+    index.sync()
+    assert index.search("typhoid Zorvath", 5) == []
+    assert index.size == seeded.counts()["chunks"]
+
+
+def test_an_index_updated_step_by_step_scores_like_one_built_at_once(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    stepwise = Bm25Index(seeded)
+    stepwise.sync()
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
+    stepwise.sync()
+    with seeded.write_lock():
+        seeded.delete_article("003_4d3fdf98ee31191a")
+    stepwise.sync()
+    at_once = Bm25Index(seeded, directory=tmp_path / "fresh")
+    assert at_once.sync().action == "built"
+    for query in ("Pakistan accuses Afghanistan", "harbour closed Tuesday", "Khwaja Asif open war", "ISIS-K Kabul"):
+        mine, theirs = stepwise.search(query, 10), at_once.search(query, 10)
+        assert [m[0] for m in mine] == [t[0] for t in theirs], query
+    assert not any(m[0].startswith("003_") for m in stepwise.search("Taliban drone strikes Kabul", 50))
+
+
+def test_a_write_through_another_store_object_is_picked_up(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    index = Bm25Index(seeded)
+    index.sync()
+    other = Store(make_settings(settings.data_dir))
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], other, fake_embedder, settings)
+    assert index.sync().action == "updated"
+    assert index.search("Zorvath", 1)[0][0].startswith("zorvath:")
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(since=dt.date(2026, 3, 1)),
+        SearchFilters(until=dt.date(2026, 3, 2)),
+        SearchFilters(outlets=["The World"]),
+        SearchFilters(outlets=["Nobody"]),
+        SearchFilters(article_ids=["003_4d3fdf98ee31191a"]),
+        SearchFilters(since=dt.date(2026, 3, 1), outlets=["Test Wire"]),
+    ],
+)
+def test_filters_keep_exactly_the_chunks_the_store_filter_keeps(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path, filters: SearchFilters
+) -> None:
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
+    index = Bm25Index(seeded)
+    index.sync()
+    query = "Pakistan Afghanistan Kabul harbour Zorvath strikes"
+    everything = index.search(query, 10_000)
+    expected = [hit[0] for hit in everything if matches_filters(hit[2], filters)]
+    assert [hit[0] for hit in index.search(query, 10_000, filters)] == expected
+
+
+def test_an_empty_store_and_unknown_words_find_nothing(store: Store, tmp_path: Path) -> None:
+    index = Bm25Index(store)
+    index.sync()
+    assert index.size == 0 and index.search("anything", 5) == []
+
+
+def test_results_are_best_first_with_ties_broken_by_id(seeded: Store) -> None:
+    index = Bm25Index(seeded)
+    index.sync()
+    hits = index.search("Pakistan", 40)
+    assert len(hits) == 40 and index.search("zzzunknownword", 5) == []
+    live = index._live
+    assert live is not None
+    scores = np.asarray(live.model.get_scores(["pakistan"]))
+    ranked = sorted((-float(scores[i]), live.corpus[int(i)]["id"]) for i in np.flatnonzero(scores > 0))
+    assert [hit[0] for hit in hits] == [chunk_id for _, chunk_id in ranked[:40]]
+
+
+def test_with_a_chroma_server_the_fingerprint_is_rechecked_after_the_interval(
+    settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No SQLite file to watch on a server: the fingerprint decides, at most every SERVER_RECHECK_S."""
+    local = Store(settings)
+    ingest_paths([SEED_DIR], local, fake_embedder, settings)
+    served = CountingStore(Store(settings.model_copy(update={"chroma_url": "http://127.0.0.1:9"}), client=local.client))
+    index = Bm25Index(served, directory=tmp_path / "bm25")  # type: ignore[arg-type]
+    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 3600.0)
+    index.sync()
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], local, fake_embedder, settings)
+    assert index.sync().action == "cached" and index.search("Zorvath", 1) == []
+    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 0.0)
+    assert index.sync().action == "updated" and served.fingerprints == 2
+    assert index.search("Zorvath", 1)[0][0].startswith("zorvath:")
