@@ -61,9 +61,9 @@ class BenchConfig(BaseModel):
     sizes: list[int] = Field(default_factory=lambda: [1000, 10000, 100000])
     queries: int = 20
     repeats: int = 3
-    answers: int = 4
-    peer_questions: int = 3
-    ingest_articles: int = 120
+    answers: int = 3
+    peer_questions: int = 2
+    ingest_articles: int = 40
     briefing: bool = True
     briefing_window: int = 1000
     """Synthetic articles in the second briefing's window (0: brief the seed corpus only)."""
