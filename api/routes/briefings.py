@@ -1,4 +1,4 @@
-"""Stored briefings: list and read (json, md, html)."""
+"""Briefings: generate, list and read (json, md, html)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from api.deps import DatabaseDep
-from api.errors import NotFound
+from api.answering import load_chat
+from api.deps import DatabaseDep, StateDep
+from api.errors import BadRequest, NotFound
 from api.schemas import ErrorResponse
+from rag.briefing import BriefingError, BriefingOptions, generate_briefing
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 
@@ -31,6 +33,25 @@ class BriefingOut(BriefingSummary):
     markdown: str
 
 
+@router.post("", response_model=BriefingOut, responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+def create_briefing(options: BriefingOptions, state: StateDep) -> BriefingOut:
+    """Generate a sourced briefing for a window (every sentence cites a verified quote), store it, return it.
+
+    Slow with the local model (several model calls); the result is also listed by ``GET /v1/briefings``.
+    """
+    services = state.services
+    with state.model_lock:  # the writer and the verifier's judge share the one in-process model
+        load_chat(services)
+        try:
+            briefing = generate_briefing(services, options)
+        except BriefingError as exc:
+            raise BadRequest(str(exc)) from exc
+    record = services.database.get_briefing(briefing.id)
+    if record is None:
+        raise NotFound(f"briefing {briefing.id!r} was generated but not stored")
+    return BriefingOut(**_summary(record), payload=json.loads(record.payload_json), markdown=record.markdown)
+
+
 @router.get("", response_model=list[BriefingSummary])
 def list_briefings(database: DatabaseDep) -> list[BriefingSummary]:
     """Stored briefings, newest first."""
@@ -47,7 +68,9 @@ def get_briefing(briefing_id: str, database: DatabaseDep, format: Literal["json"
     if format == "md":
         return PlainTextResponse(record.markdown, media_type="text/markdown; charset=utf-8")
     if format == "html":
-        return HTMLResponse(record.html)
+        # Stored HTML is the renderer's escaped output; the policy keeps any script in it from running anyway.
+        return HTMLResponse(record.html, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                                  "img-src data:; frame-ancestors 'self'"})
     return BriefingOut(**_summary(record), payload=json.loads(record.payload_json), markdown=record.markdown)
 
 

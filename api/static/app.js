@@ -339,6 +339,7 @@ async function detectBriefingGenerator() {
 async function generateBriefing(event) {
   event.preventDefault();
   const body = {};
+  if ($("briefing-topic").value.trim()) body.topic = $("briefing-topic").value.trim();
   if ($("briefing-since").value) body.since = $("briefing-since").value;
   if ($("briefing-until").value) body.until = $("briefing-until").value;
   $("briefing-generate").disabled = true;

@@ -19,7 +19,8 @@ def words(text: str) -> set[str]:
 def reader(messages: Sequence[Message]) -> str:
     """Answer prompts: repeat the evidence line sharing most words with the question, with its number.
 
-    Rewrite prompts: replace the pronoun with the first two-word name in the previous answer.
+    Rewrite prompts: replace the pronoun with the first two-word name in the previous answer. Briefing
+    sections: the first two evidence sentences as cited bullets.
     """
     user = messages[-1]["content"]
     if "Follow-up question:" in user:
@@ -27,8 +28,10 @@ def reader(messages: Sequence[Message]) -> str:
         answer = user.split("Assistant:", 1)[1] if "Assistant:" in user else ""
         name = re.search(r"\b([A-Z][a-z]+ [A-Z][a-z]+)\b", answer)
         return re.sub(r"\b(he|she)\b", name.group(1) if name else "the spokesman", question, count=1)
-    question = user.rsplit("Question:", 1)[1].split("\n", 1)[0]
     lines = re.findall(r"^\[(\d+)\] (.+)$", user, flags=re.M)
+    if "Section:" in user:  # a briefing section: the first two evidence sentences as bullets
+        return "\n".join(f"- {text.rstrip('.')} [{number}]." for number, text in lines[:2])
+    question = user.rsplit("Question:", 1)[1].split("\n", 1)[0]
     if not lines:
         return "NOT IN SOURCES"
     number, text = max(lines, key=lambda line: len(words(line[1]) & words(question)))

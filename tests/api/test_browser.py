@@ -121,3 +121,25 @@ def test_article_and_model_text_is_shown_as_text_never_run_as_html(browser: Brow
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         Database(f"sqlite:///{live.data_dir / 'rag.db'}").delete_conversation(conversation_id)
+
+
+def test_the_briefings_page_lists_and_reads_stored_briefings(browser: Browser, live: LiveServer) -> None:
+    html = ("<!doctype html><html><body><h1>Afghanistan–Pakistan, week 10</h1>"
+            "<p>Pakistan's Foreign Office said the country respects Afghanistan's sovereignty. [1]</p></body></html>")
+    database = Database(f"sqlite:///{live.data_dir / 'rag.db'}")
+    database.save_briefing("browser-week-10", dt.date(2026, 3, 8), dt.date(2026, 3, 2), dt.date(2026, 3, 8),
+                           "Afghanistan–Pakistan, week 10 <i>draft</i>", "{}", "# Week 10", html)
+    database.close()
+    for width, height, name in ((1280, 800, "briefings-desktop.png"), (390, 844, "briefings-phone.png")):
+        page = open_page(browser, live.url, width, height)
+        page.click(".tab[data-view=briefings]")
+        expect(page.locator("#briefing-form")).to_be_visible()  # the service can generate briefings
+        item = page.locator("#briefing-list li", has_text="week 10")
+        expect(item).to_contain_text("as of 2026-03-08, covering 2026-03-02 to 2026-03-08")
+        expect(item).to_contain_text("<i>draft</i>")  # titles are text
+        item.locator("button").click()
+        frame = page.frame_locator("#briefing-frame")
+        expect(frame.locator("h1")).to_have_text("Afghanistan–Pakistan, week 10")
+        page.screenshot(path=str(SHOTS / name))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.errors == []  # type: ignore[attr-defined]
