@@ -6,7 +6,7 @@ QUESTION ?= What did Khwaja Asif write on X?
 export HF_HUB_OFFLINE := 1
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
-.PHONY: setup demo test eval quality lint
+.PHONY: setup demo serve test eval quality lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ demo: setup
 	$(BIN)/rag ingest corpus/seeds
 	$(BIN)/rag search "$(QUESTION)" --k 3
 	$(BIN)/rag ask "$(QUESTION)"
+
+# The service: API, OpenAI-compatible facade and the chat page at http://127.0.0.1:8000/ (ingests the seeds first).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+serve: setup
+	$(BIN)/rag ingest corpus/seeds
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest -q
