@@ -1,0 +1,1 @@
+"""Prompt-injection suite: BIPIA attacks inserted into the seed articles, run through the real pipeline, scored by rules."""

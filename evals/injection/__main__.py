@@ -1,0 +1,26 @@
+"""``python -m evals.injection [--sample N] [--briefings N] [--out X.json] [--json]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evals.injection.cli import run_and_report
+from rag.settings import Settings
+
+
+def main(
+    sample: Annotated[int | None, typer.Option(min=1, help="A fixed sample of N attack placements (default: all).")] = None,
+    briefings: Annotated[int, typer.Option(min=0, help="Also write a briefing for the first N placements.")] = 0,
+    check: Annotated[bool, typer.Option(help="Also fact-check the golden answer (rag check) in every trial.")] = True,
+    out: Annotated[Path | None, typer.Option(help="Write the full JSON result here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Insert every BIPIA attack into the seed articles and report the attack success rate per category."""
+    run_and_report(Settings(), sample, briefings, out, as_json, ("ask", "check") if check else ("ask",))
+
+
+if __name__ == "__main__":
+    typer.run(main)
