@@ -102,7 +102,7 @@ def _hit(chunk_id: str, score: float, ranks: dict[str, int], text: str, meta: Me
     return SearchHit(
         chunk_id=chunk_id,
         article_id=meta["article_id"],
-        title=meta.get("title", meta["article_id"]),
+        title=str(meta.get("title", meta["article_id"])),
         outlet=meta.get("outlet"),
         published_at=meta.get("published_at"),
         url=meta.get("url"),
@@ -110,7 +110,7 @@ def _hit(chunk_id: str, score: float, ranks: dict[str, int], text: str, meta: Me
         start=int(meta["start"]),
         end=int(meta["end"]),
         score=score,
-        retrievers=[name for name in ("dense", "bm25") if name in ranks],  # type: ignore[misc]
+        retrievers=[name for name in ("dense", "bm25") if name in ranks],
         dense_rank=ranks.get("dense"),
         bm25_rank=ranks.get("bm25"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -53,7 +53,7 @@ def bench_command(
         raise typer.BadParameter("every size must be at least 10 chunks")
     if eval_result is not None and not eval_result.is_file():
         raise typer.BadParameter(f"no eval result file at {eval_result}")
-    overrides = {k: v for k, v in {"sizes": size_list, "eval_result": eval_result}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"sizes": size_list, "eval_result": eval_result}.items() if v is not None}
     config = BenchConfig.quick(**overrides) if quick else BenchConfig(**overrides)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err, transient=True) as progress:
@@ -98,8 +98,8 @@ def _print_tables(result: BenchResult) -> None:
         table.add_row(*row)
     _console.print(table)
     curve = Table(*CURVE_HEADER, title="retrieval curve")
-    for row in _curve_rows(result):
-        curve.add_row(*row)
+    for cells in _curve_rows(result):
+        curve.add_row(*cells)
     _console.print(curve)
     _console.print("peak RSS MiB: " + ", ".join(f"{k} {v:,.0f}" for k, v in result.peak_rss_mib.items()))
     for note in result.notes:

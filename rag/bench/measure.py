@@ -111,10 +111,10 @@ class RecordingChat:
 
     inner: ChatModel
     calls: list[ModelCall] = field(default_factory=list)
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
+    def __post_init__(self) -> None:
+        self.name = self.inner.name
 
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         return "".join(self.stream(messages, max_tokens))
@@ -182,10 +182,10 @@ class RecordingEmbedder:
     inner: Embedder
     batches: list[list[str]] = field(default_factory=list)
     seconds: float = 0.0
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
+    def __post_init__(self) -> None:
+        self.name = self.inner.name
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         started = time.perf_counter()

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ class FastHashingEmbedder(HashingEmbedder):
     def __init__(self, dimensions: int = DIMENSIONS) -> None:
         super().__init__(dimensions)
 
-    def embed(self, texts: list[str]) -> list[list[float]]:  # type: ignore[override]
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._vector(text) for text in texts]
 
     def _vector(self, text: str) -> list[float]:
@@ -71,7 +71,7 @@ class FastHashingEmbedder(HashingEmbedder):
         for word in text.lower().split():
             vector[_bucket(word.strip(".,“”\"'?!:;()"), self.dimensions)] += 1.0
         norm = float(np.linalg.norm(vector)) or 1.0
-        return (vector / norm).tolist()
+        return [float(x) for x in vector / norm]
 
 
 @functools.lru_cache(maxsize=200_000)
