@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ def load_chat(services: Services) -> ChatModel:
 Event = tuple[str, Any]
 
 
-async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None = None) -> AsyncIterator[Event]:
+async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None = None) -> AsyncGenerator[Event, None]:
     """Yield ``("sentence", (sentence, citations))`` as sentences are verified, then ``("answer", result)``.
 
     ``result`` is ``finish(answer)`` when given (run in the worker thread, e.g. to store the turn). A failure

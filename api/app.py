@@ -10,6 +10,8 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api.deps import AppState
 from api.errors import install_error_handlers
@@ -18,6 +20,19 @@ from rag.services import Services
 from rag.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'")
+"""The page loads only its own files: even text that escaped escaping could not run a script or load one."""
+
+
+class WebPage(StaticFiles):
+    """The chat page's files, served with :data:`PAGE_POLICY`."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 log = logging.getLogger("api")
 
 
@@ -62,7 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from api import openai_compat
 
     app.include_router(openai_compat.router)
-    app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
+    app.mount("/", WebPage(directory=STATIC, html=True), name="web")
     return app
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Literal
 
@@ -175,7 +175,7 @@ def _completion(answer: Answer, completion_id: str, model: str) -> ChatCompletio
                           citations=_citations(answer), refused=answer.refused)
 
 
-async def _chunks(run: AnswerRun, completion_id: str, model: str) -> AsyncIterator[ServerSentEvent]:
+async def _chunks(run: AnswerRun, completion_id: str, model: str) -> AsyncGenerator[ServerSentEvent, None]:
     created = int(time.time())
 
     def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> ServerSentEvent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
 import anyio
@@ -55,7 +55,7 @@ async def chat(request: ChatRequest, state: StateDep, database: DatabaseDep) -> 
 
 
 async def _events(run: AnswerRun, conversation_id: str,
-                  store: Callable[[Answer], ChatTurnResponse]) -> AsyncIterator[ServerSentEvent]:
+                  store: Callable[[Answer], ChatTurnResponse]) -> AsyncGenerator[ServerSentEvent, None]:
     yield ServerSentEvent(json.dumps({"conversation_id": conversation_id}), event="conversation")
     async with aclosing(stream_answer(run, store)) as stream:
         async for kind, payload in stream:
@@ -71,8 +71,8 @@ async def _events(run: AnswerRun, conversation_id: str,
                 yield ServerSentEvent(StreamError(status=status, detail=detail).model_dump_json(), event="error")
 
 
-async def _forget_if_empty(events: AsyncIterator[ServerSentEvent], database: Database, conversation_id: str,
-                           created: bool) -> AsyncIterator[ServerSentEvent]:
+async def _forget_if_empty(events: AsyncGenerator[ServerSentEvent, None], database: Database, conversation_id: str,
+                           created: bool) -> AsyncGenerator[ServerSentEvent, None]:
     """A conversation started by this request is removed again if its first answer never completed."""
     try:
         async with aclosing(events):

@@ -156,3 +156,10 @@ def test_check_says_supported_contradicted_or_not_in_sources_with_the_quotes(cli
     assert unknown["verdict"] == "not_in_sources"
     blank = client.post("/v1/check", json={"claim": " "})
     assert blank.status_code == 422 and "empty" in blank.text
+
+
+def test_the_page_is_served_at_the_root_with_a_same_origin_script_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and '<script src="app.js"' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/app.js").status_code == 200 and client.get("/app.css").status_code == 200
