@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -91,6 +92,7 @@ class Bm25Index:
     _live: _Generation | None = field(default=None, repr=False)
     _probe_seen: Probe | None = field(default=None, repr=False)
     _checked_at: float = field(default=-1e9, repr=False)
+    _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.directory is None:
@@ -106,7 +108,8 @@ class Bm25Index:
     def sync(self) -> SyncReport:
         """Bring the index up to date with the store, as cheaply as the evidence of change allows."""
         started = time.perf_counter()
-        report = self._sync()
+        with self._mutex:  # one thread syncs; the others then find it done
+            report = self._sync()
         report.seconds = time.perf_counter() - started
         self.last_sync = report
         return report
@@ -120,7 +123,10 @@ class Bm25Index:
         current = self._read_current()
         loaded = False
         if current is not None and (self._live is None or self._live.name != current["generation"]):
-            self._live, loaded = self._load(current["generation"]), True
+            try:
+                self._live, loaded = self._load(current["generation"]), True
+            except (OSError, ValueError):  # replaced and removed by another process meanwhile: decide under the lock
+                current = None
         if current is not None and probe is not None and current.get("probe") == probe:
             self._probe_seen = probe
             return SyncReport("loaded" if loaded else "cached")

@@ -197,3 +197,23 @@ def test_with_a_chroma_server_the_fingerprint_is_rechecked_after_the_interval(
     monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 0.0)
     assert index.sync().action == "updated" and served.fingerprints == 2
     assert index.search("Zorvath", 1)[0][0].startswith("zorvath:")
+
+
+def test_threads_searching_while_the_store_changes_all_see_a_whole_index(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = Bm25Index(seeded)
+    index.sync()
+    ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
+
+    def search(_: int) -> list[str]:
+        index.sync()
+        return [hit[0] for hit in index.search("Zorvath harbour Pakistan", 200)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(search, range(8)))
+    assert all(result == results[0] for result in results)
+    assert any(chunk_id.startswith("zorvath:") for chunk_id in results[0])
+    assert len(list((settings.data_dir / "bm25" / settings.collection).glob("g-*"))) == 1
