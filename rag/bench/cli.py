@@ -26,7 +26,7 @@ def bench_command(
         Path | None, typer.Option("--eval-result", help="A `rag eval` JSON result: quality beside the peer's.")
     ] = None,
     make_corpus: Annotated[int | None, typer.Option("--make-corpus", min=0, help="Write N synthetic articles, stop.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for --make-corpus.")] = Path("corpus/synthetic"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for --make-corpus.")] = Path(".rag/synthetic"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for --make-corpus.")] = 0,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (for the README).")] = False,
     save: Annotated[Path | None, typer.Option("--save", help="Also write the JSON result to this file.")] = None,
