@@ -78,14 +78,13 @@ def test_ask_see_cited_answer_open_the_quote_and_follow_up(browser: Browser, liv
     expect(second.locator(".answer-text")).to_contain_text("patience has overflowed")
     expect(second.locator(".note", has_text="Understood as:")).to_contain_text("Khwaja Asif")
     expect(second.locator(".chip").first).to_be_visible()
-    expect(page.locator("#conversations li")).to_have_count(1)
-    expect(page.locator("#conversations li").first).to_contain_text(FIRST)
+    expect(page.locator("#conversations li", has_text=FIRST)).to_have_count(1)  # both turns in one conversation
     page.screenshot(path=str(SHOTS / "chat-desktop-follow-up.png"), full_page=True)
     assert page.errors == []  # type: ignore[attr-defined]
 
     phone = open_page(browser, live.url, 390, 844)
     phone.click("#menu-toggle")
-    phone.locator("#conversations .conversation-open").first.click()
+    phone.locator("#conversations .conversation-open", has_text=FIRST).click()
     expect(phone.locator(".message.answer")).to_have_count(2)
     expect(phone.locator("#sidebar")).not_to_be_in_viewport()  # the drawer closed again
     phone.locator(".message.answer").nth(1).locator(".chip").first.click()
@@ -143,3 +142,28 @@ def test_the_briefings_page_lists_and_reads_stored_briefings(browser: Browser, l
         page.screenshot(path=str(SHOTS / name))
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_refusal_is_shown_as_such_with_the_related_passages_apart(browser: Browser, live: LiveServer) -> None:
+    related = Citation(article_id="004_fce48783007ea49c", title="'Now it is open war'", outlet="The World",
+                       published_at=dt.date(2026, 3, 3), url="https://theworld.org/stories/open-war", chunk_id="004:0",
+                       quote="There were fierce nighttime border clashes between Afghanistan and Pakistan last Thursday.",
+                       start=0, end=89, support=0.0)
+    answer = Answer(question="Which Arab states mediated?", text="The sources don't say. The passages found do not "
+                    "answer the question.", refused=True, mode="refused", reason="The passages found do not answer "
+                    "the question.", related=[related], model="fake")
+    database = Database(f"sqlite:///{live.data_dir / 'rag.db'}")
+    conversation_id = database.create_conversation("Which Arab states mediated?")
+    database.add_turn(conversation_id, "Which Arab states mediated?", answer)
+    database.close()
+    page = open_page(browser, live.url, 1280, 800)
+    page.locator("#conversations .conversation-open", has_text="Arab states").click()
+    box = page.locator(".message.answer.refused")
+    expect(box.locator(".refusal-title")).to_have_text("The sources don't say.")
+    expect(box.locator(".related h4")).to_have_text("Related passages, not an answer")
+    expect(box.locator(".chip")).to_have_count(0)  # nothing is presented as a cited answer
+    box.locator(".related .source-open").click()
+    expect(page.locator("#source-number")).to_have_text("Related passage")
+    expect(page.locator("#source-link")).to_have_attribute("href", "https://theworld.org/stories/open-war")
+    page.screenshot(path=str(SHOTS / "refusal-desktop.png"))
+    assert page.errors == []  # type: ignore[attr-defined]
