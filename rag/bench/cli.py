@@ -28,6 +28,7 @@ def bench_command(
     make_corpus: Annotated[int | None, typer.Option("--make-corpus", min=0, help="Write N synthetic articles, stop.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for --make-corpus.")] = Path(".rag/synthetic"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for --make-corpus.")] = 0,
+    profile: Annotated[bool, typer.Option("--profile", help="Profile an answer's non-model time (pyinstrument).")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (for the README).")] = False,
     save: Annotated[Path | None, typer.Option("--save", help="Also write the JSON result to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
@@ -42,8 +43,22 @@ def bench_command(
         else:
             _console.print(f"wrote {make_corpus} synthetic articles to {path}")
         return
-    from rag.bench.run import BenchConfig, run_bench
+    from rag.bench.run import SEED_DIR, BenchConfig, run_bench, seed_questions
     from rag.settings import Settings
+
+    if profile:
+        from rag.bench.profile import profile_answers
+
+        try:
+            tree, stages = profile_answers(Settings(), SEED_DIR, seed_questions(2)[:4])
+        except RuntimeError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--profile") from exc
+        if as_json:
+            sys.stdout.write(json.dumps({"stages_ms": stages, "profile": tree}, indent=2) + "\n")
+        else:
+            _console.print(tree, highlight=False, markup=False)
+            _console.print("mean ms per stage: " + ", ".join(f"{k} {v:,.1f}" for k, v in stages.items()))
+        return
 
     try:
         size_list = [int(s) for s in sizes.split(",")] if sizes else None
