@@ -204,7 +204,12 @@ def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, 
     golden = load_briefing_golden(golden_path)
     if services is None:
         scratch = Path(tempfile.mkdtemp(prefix="briefing-eval-"))
-        services = Services(settings.model_copy(update={"data_dir": scratch, "chroma_url": None, "database_url": None}))
+        update: dict[str, Any] = {"data_dir": scratch, "chroma_url": None, "database_url": None}
+        if settings.backend == "local" and settings.model_path is None:  # the model stays where it was assembled
+            from rag.model_files import MODELS, ensure_model
+
+            update["model_path"] = ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+        services = Services(settings.model_copy(update=update))
         report = ingest_paths(list(corpus), services.store, services.embedder, services.settings)
         if report.failed:
             raise DatasetError(f"corpus did not ingest: {report.failed[0].source}: {report.failed[0].reason}")

@@ -206,7 +206,7 @@ def pair_claims(statements: Sequence[Statement]) -> list[ContestedPoint]:
     for group in groups:
         topic = set().union(*(set(c.topic) for c in group))
         ranked = sorted(((_pair_score(group, topic, r), i, r) for i, r in enumerate(responses)
-                         if r.speaker.party == group[0].target), key=lambda x: (-x[0], x[1]))
+                         if r.speaker.party == group[0].target), key=lambda x: (not _explicit(x[2]), -x[0], x[1]))
         chosen = [r for score, _, r in ranked if score >= MIN_PAIR_SCORE]
         points.append(ContestedPoint(
             topic=_label(group), claim=_side(_representatives(group)),
@@ -266,6 +266,11 @@ def _pair_score(group: Sequence[Statement], topic: set[str], response: Statement
     if any(c.sentence.key() == response.sentence.key() for c in group):
         score += 3
     return score
+
+
+def _explicit(response: Statement) -> bool:
+    """An explicit "rejected"/"denies" (shown first) rather than an implied "has not"."""
+    return bool(_RESPONSE.search(response.sentence.text[response.clause_start : response.clause_end]))
 
 
 def _context_overlap(topic: set[str], response: Statement) -> set[str]:

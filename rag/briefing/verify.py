@@ -14,12 +14,10 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from rag.briefing.evidence import Candidate, EvidenceSet
-from rag.briefing.models import SECTION_TITLES, BriefSentence, ContestedPoint, Section, Side, TimelineEvent
+from rag.briefing.models import SECTION_TITLES, BriefSentence, ContestedPoint, Section, SectionKind, Side, TimelineEvent
 from rag.briefing.timeline import find_date_phrases, stated_as
 from rag.briefing.write import MAX_BULLETS, SECTION_ORDER, Drafts
 from rag.types import SupportVerdict
-
-MIN_BOTTOM_LINE = 2
 
 
 class Checker(Protocol):
@@ -45,7 +43,7 @@ class _Gate:
         self.result.checks += 1
         return self.verifier.check(text, quote)
 
-    def section(self, kind: str, drafts: Drafts, evidence: Sequence[Candidate]) -> Section:
+    def section(self, kind: SectionKind, drafts: Drafts, evidence: Sequence[Candidate]) -> Section:
         sentences: list[BriefSentence] = []
         used: set[int] = set()
         for draft in (d for d in drafts.drafts if d.section == kind):
@@ -66,7 +64,7 @@ class _Gate:
                 self._fail(draft.text, verdict.reason, dropped=False)
             else:
                 self._fail(draft.text, verdict.reason, dropped=True)
-        wanted = MIN_BOTTOM_LINE if kind == "bottom_line" else 1
+        wanted = MAX_BULLETS[kind]  # what the writer left out, its best evidence fills in as quotes
         for number, source in enumerate(evidence, start=1):
             if len(sentences) >= wanted:
                 break

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from rag.briefing.evidence import Candidate, EvidenceSet
-from rag.briefing.models import SECTION_TITLES
+from rag.briefing.models import SECTION_TITLES, SectionKind
 from rag.citations import parse_markers
 from rag.llm import ChatModel, Message
 from rag.prompts import render_prompt
 from rag.text import tokenize
 
-SECTION_ORDER = ("bottom_line", "developments", "humanitarian", "international", "watch")
-MAX_BULLETS = {"bottom_line": 3, "developments": 5, "humanitarian": 3, "international": 3, "watch": 3}
-MAX_TOKENS = 160
+SECTION_ORDER: tuple[SectionKind, ...] = ("bottom_line", "developments", "humanitarian", "international", "watch")
+MAX_BULLETS = {"bottom_line": 3, "developments": 4, "humanitarian": 3, "international": 3, "watch": 2}
+MAX_TOKENS = 140
 RECITE_OVERLAP = 0.5
 
 

@@ -30,7 +30,7 @@ def test_every_stage_saves_its_artifact_and_the_briefing_is_stored(seeded_servic
     assert all((folder / f"{stage}.json").is_file() for stage in STAGES)
     assert set(briefing.timings) == {*STAGES, "render"} and briefing.timings["write"].model_calls == 5
     assert briefing.counts.articles == 3 and briefing.counts.cited_articles == 3
-    assert briefing.dropped + briefing.replaced >= 5  # the writer's invention never survives
+    assert briefing.dropped + briefing.replaced >= 4 and all("400" in f for f in briefing.failures)
     assert all("400" not in s.text for s in briefing.all_sentences())
     stored = seeded_services.database.get_briefing(briefing.id)
     assert stored is not None and json.loads(stored.payload_json)["id"] == briefing.id
