@@ -76,3 +76,13 @@ def test_the_markdown_report_has_every_ratio_and_the_curve() -> None:
     text = render_markdown(result)
     assert all(f"| {key} | 1.000 |" in text for key in RATIO_KEYS)
     assert "| answer_over_model_replay | – |" in text and "Peak RSS (MiB): answer 1,000" in text
+
+
+def test_the_profile_shows_where_an_answers_non_model_time_goes(tmp_path: Path) -> None:
+    from rag.bench.profile import profile_answers
+    from tests.conftest import SEED_DIR
+
+    settings = Settings(data_dir=tmp_path, chroma_url=None, embedding_model="hashing-fake", _env_file=None)  # type: ignore[call-arg]
+    tree, stages = profile_answers(settings, SEED_DIR, ["What did Khwaja Asif write on X?"], repeats=2)
+    assert "Answerer.ask" in tree and "HybridRetriever.search" in tree
+    assert stages["retrieve"] > 0 and stages["select"] > 0 and "generate" in stages
