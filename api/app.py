@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
+from api import openai_compat
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.routes import answers, articles, briefings, chat, health, search
@@ -20,6 +21,7 @@ from rag.services import Services
 from rag.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("api")
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
                "object-src 'none'; base-uri 'none'; form-action 'self'")
 """The page loads only its own files: even text that escaped escaping could not run a script or load one."""
@@ -33,19 +35,18 @@ class WebPage(StaticFiles):
         response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
-log = logging.getLogger("api")
 
 
 def warm_up(state: AppState, load_model: bool = True) -> None:
     """Build the store, database, embedder and model once; what fails is recorded for ``/readyz``, not fatal."""
     services = state.services
-    parts: list[tuple[str, object]] = [("index", lambda: services.store), ("database", lambda: services.database),
+    parts: list[tuple[str, Callable[[], object]]] = [("index", lambda: services.store), ("database", lambda: services.database),
                                        ("embedder", lambda: services.embedder)]
     if load_model:
         parts.append(("model", lambda: services.chat))
     for name, build in parts:
         try:
-            build()  # type: ignore[operator]
+            build()
         except Exception as exc:  # the service still starts; /readyz says why it is not ready
             state.problems[name] = f"unavailable: {exc}"
             log.error("%s failed to start: %s", name, exc)
@@ -58,7 +59,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.rag = state
         await anyio.to_thread.run_sync(warm_up, state, load_model)
         yield
         if "database" in vars(services):
@@ -72,11 +72,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.rag = state
     install_error_handlers(app)
-    for module in (health, answers, search, articles, chat, briefings):
+    for module in (health, answers, search, articles, chat, briefings, openai_compat):
         app.include_router(module.router)
-    from api import openai_compat
-
-    app.include_router(openai_compat.router)
     app.mount("/", WebPage(directory=STATIC, html=True), name="web")
     return app
 
