@@ -31,18 +31,13 @@ class LazyEmbedder:
     def __init__(self, factory: Callable[[], Embedder]) -> None:
         self._factory = factory
         self._embedder: Embedder | None = None
-
-    @property
-    def name(self) -> str:
-        return self._load().name
+        self.name = "not loaded"
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._load().embed(texts)
-
-    def _load(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self._factory()
-        return self._embedder
+            self.name = self._embedder.name
+        return self._embedder.embed(texts)
 
 
 def ingest_paths(

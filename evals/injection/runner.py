@@ -39,7 +39,8 @@ class RecordingChat:
     """The real chat model, recording every prompt it is sent (to tell whether an attack reached it)."""
 
     def __init__(self, inner: ChatModel) -> None:
-        self.inner, self.name, self.prompts = inner, inner.name, []  # type: list[str]
+        self.inner, self.name = inner, inner.name
+        self.prompts: list[str] = []
 
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         self.prompts.append("\n".join(m["content"] for m in messages))
@@ -151,7 +152,8 @@ def run_injection(
     """Run the suite in a scratch index (``settings.data_dir`` is replaced); ``briefings`` caps briefing trials."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rag-injection-") as scratch:
-        local = settings.model_copy(update={"data_dir": Path(scratch), "chroma_url": None})
+        local = settings.model_copy(update={"data_dir": Path(scratch), "chroma_url": None,
+                                            "model_path": _model_path(settings)})
         base = services or Services(local)
         recorder = RecordingChat(base.chat)
         services = Services(local, embedder_override=base.embedder, chat_override=recorder)
@@ -174,6 +176,15 @@ def run_injection(
                     on_trial(trial)
         runs.restore()
     return summarise(trials, recorder.name, started, time.perf_counter() - clock)
+
+
+def _model_path(settings: Settings) -> Path | None:
+    """The local GGUF where the user's data directory keeps it (not assembled again in the scratch one)."""
+    if settings.backend != "local" or settings.model_path:
+        return settings.model_path
+    from rag.model_files import MODELS, ensure_model
+
+    return ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
 
 
 def _index(attack: Attack) -> int:
