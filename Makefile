@@ -25,6 +25,9 @@ demo: setup
 	$(BIN)/rag ingest corpus/seeds
 	$(BIN)/rag search "$(QUESTION)" --k 3
 	$(BIN)/rag ask "$(QUESTION)"
+	$(BIN)/rag check "Pakistan's Foreign Office said the country does not respect Afghanistan's sovereignty."
+	$(BIN)/rag brief --out reports/briefing.md
+	@echo "briefing written to reports/briefing.md; start the web chat with: make serve"
 
 # The service: API, OpenAI-compatible facade and the chat page at http://127.0.0.1:8000/ (ingests the seeds first).
 HOST ?= 127.0.0.1

@@ -104,7 +104,7 @@ def run_eval(
     with _data_dir(settings, reuse_data_dir) as data_dir:
         scratch = {} if reuse_data_dir else {"chroma_url": None}  # never write into a shared server's collection
         settings = settings.model_copy(update=scratch | {
-            "data_dir": data_dir, "detect_reprints": eval_set.detect_reprints,
+            "data_dir": data_dir, "detect_reprints": eval_set.detect_reprints, "models_path": settings.models_dir,
             "model_path": settings.model_path or (None if chat else _default_model_path(settings)),
         })
         services = Services(settings, embedder_override=embedder, chat_override=chat)
@@ -182,7 +182,7 @@ def _default_model_path(settings: Settings) -> Path | None:
         return None
     from rag.model_files import MODELS, ensure_model
 
-    return ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+    return ensure_model(MODELS[settings.local_model], settings.models_dir)
 
 
 @contextmanager

@@ -128,7 +128,7 @@ def build_chat_model(settings: Settings) -> ChatModel:
         )
     from rag.model_files import MODELS, ensure_model
 
-    path = settings.model_path or ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+    path = settings.model_path or ensure_model(MODELS[settings.local_model], settings.models_dir)
     return LlamaCppModel(path, settings.llm_threads, settings.llm_context)
 
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     backend: Literal["local", "openai"] = "local"
     """Which chat model answers: the in-process GGUF model or an OpenAI-compatible endpoint."""
     local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = "qwen2.5-coder-0.5b"
+    models_path: Path | None = Field(default=None, validation_alias="RAG_MODELS_DIR")
+    """Folder of assembled GGUF files, shared by data directories (eval scratch indexes reuse it)."""
     model_path: Path | None = None
     """An explicit GGUF file; overrides ``local_model``."""
     llm_threads: int = Field(default=2, ge=1)
@@ -51,8 +53,9 @@ class Settings(BaseSettings):
     llm_retries: int = Field(default=2, ge=0)
     verifier_judge: Literal["model", "off"] = "model"
     """Where the rules cannot decide whether a quote supports a sentence, ask the model (P(yes) from log-probs)."""
-    verifier_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] | None = None
-    """The local GGUF the judge runs (default: ``local_model``), in its own llama.cpp context."""
+    verifier_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] | None = "qwen2.5-coder-1.5b"
+    """The local GGUF the judge runs, in its own llama.cpp context (None: ``local_model``). The 1.5B separates
+    paraphrases from edited claims where the 0.5B does so only on average (see the claims benchmark)."""
     verifier_threshold: float = Field(default=0.5, ge=0, le=1)
     """The judge's P(yes) at or above which an undecided sentence counts as supported (tuned on the claims tune split)."""
     judge_base_url: str | None = None
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """Conversations and briefings: any SQLAlchemy URL (e.g. ``postgresql+psycopg://…`` for several workers or
     machines); unset means the SQLite file ``<data_dir>/rag.db``."""
+
+    @property
+    def models_dir(self) -> Path:
+        """Where GGUF files are assembled from their PyPI parts (``RAG_MODELS_DIR``, else ``<data_dir>/models``)."""
+        return self.models_path or self.data_dir / "models"
 
     @property
     def chroma_dir(self) -> Path:

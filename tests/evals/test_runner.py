@@ -68,6 +68,8 @@ def test_a_failing_row_is_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     result = run_eval(eval_set, settings, embedder=HashingEmbedder(), chat=FunctionModel(reply))
     first, second = result.runs[0].rows
     assert not first.passed and "RuntimeError: backend fell over" in first.why[0]
+    assert first.error and not first.refused  # an exception is an error, never a refusal
+    assert result.runs[0].metrics["errors"] == 1
     assert second.answer and second.id == "b"
 
 
