@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,14 +168,26 @@ def kill_points(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory, ac
     return count_writes(probe / "data", action, scenario)
 
 
+def killed_runs(
+    args: list[str], base: Path, writes: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, Path, subprocess.CompletedProcess[str]]]:
+    """Run the command on a copy of ``base`` once per kill point, two processes at a time (the checks run meanwhile)."""
+
+    def run(kill_after: int) -> tuple[int, Path, subprocess.CompletedProcess[str]]:
+        data = tmp_path_factory.mktemp(f"{args[0]}-kill-{kill_after}") / "data"
+        shutil.copytree(base, data)
+        return kill_after, data, run_cli(args, data, **{KILL_AFTER_WRITES_ENV: str(kill_after)})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield from pool.map(run, range(1, writes + 1))
+
+
 def test_ingest_killed_after_every_write_loses_nothing(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> None:
     writes = kill_points(scenario, tmp_path_factory, "ingest", scenario.base)
     assert writes >= 20
     before = {a.id for a in open_store(scenario.base).list_articles()}
-    for kill_after in range(1, writes + 1):
-        data = tmp_path_factory.mktemp(f"ingest-kill-{kill_after}") / "data"
-        shutil.copytree(scenario.base, data)
-        killed = run_cli(["ingest", str(scenario.batch), "--json"], data, **{KILL_AFTER_WRITES_ENV: str(kill_after)})
+    for kill_after, data, killed in killed_runs(["ingest", str(scenario.batch), "--json"], scenario.base, writes,
+                                                tmp_path_factory):
         assert killed.returncode == -signal.SIGKILL, (kill_after, killed.stderr[-2000:])
         store = open_store(data)
         assert_only_pending_articles_are_affected(store, before)
@@ -208,10 +221,7 @@ def test_delete_killed_after_every_write_loses_nothing(
     before = set(expected) | {victim}
     # Deleting the original promotes the oldest reprint ("wire"); the other now points at it.
     reprints = {"wire2": "wire"} if victim == KABUL else {"wire": KABUL, "wire2": KABUL}
-    for kill_after in range(1, writes + 1):
-        data = tmp_path_factory.mktemp(f"delete-kill-{kill_after}") / "data"
-        shutil.copytree(full_store, data)
-        killed = run_cli(["delete", victim], data, **{KILL_AFTER_WRITES_ENV: str(kill_after)})
+    for kill_after, data, killed in killed_runs(["delete", victim], full_store, writes, tmp_path_factory):
         assert killed.returncode == -signal.SIGKILL, (kill_after, killed.stderr[-2000:])
         store = open_store(data)
         assert_only_pending_articles_are_affected(store, before - {victim})
