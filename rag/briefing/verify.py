@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from rag.briefing.evidence import Candidate, EvidenceSet
 from rag.briefing.models import SECTION_TITLES, BriefSentence, ContestedPoint, Section, SectionKind, Side, TimelineEvent
 from rag.briefing.timeline import find_date_phrases, stated_as
-from rag.briefing.write import MAX_BULLETS, SECTION_ORDER, Drafts
+from rag.briefing.write import SECTION_CAP, SECTION_ORDER, Drafts
 from rag.types import SupportVerdict
 
 
@@ -64,14 +64,17 @@ class _Gate:
                 self._fail(draft.text, verdict.reason, dropped=False)
             else:
                 self._fail(draft.text, verdict.reason, dropped=True)
-        wanted = MAX_BULLETS[kind]  # what the writer left out, its best evidence fills in as quotes
-        for number, source in enumerate(evidence, start=1):
-            if len(sentences) >= wanted:
+        # What the writer left out, its best evidence fills in as quotes, articles not yet in the section first.
+        shown = {c.article_id for s in sentences for c in s.citations}
+        unused = [(n, e) for n, e in enumerate(evidence, start=1) if n not in used]
+        unused.sort(key=lambda item: item[1].article_id in shown)
+        for number, source in unused:
+            if len(sentences) >= SECTION_CAP[kind]:
                 break
-            if number not in used and self.passes(source.text, source.text).supported:
+            if self.passes(source.text, source.text).supported:
                 used.add(number)
                 sentences.append(_sentence(source.text, source, quoted=True))
-        return Section(kind=kind, title=SECTION_TITLES[kind], sentences=sentences[: MAX_BULLETS[kind] + 1])
+        return Section(kind=kind, title=SECTION_TITLES[kind], sentences=sentences[: SECTION_CAP[kind]])
 
     def side(self, side: Side | None) -> Side | None:
         if side is None:

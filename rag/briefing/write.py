@@ -20,6 +20,8 @@ from rag.text import tokenize
 
 SECTION_ORDER: tuple[SectionKind, ...] = ("bottom_line", "developments", "humanitarian", "international", "watch")
 MAX_BULLETS = {"bottom_line": 3, "developments": 4, "humanitarian": 3, "international": 3, "watch": 2}
+SECTION_CAP = {"bottom_line": 4, "developments": 6, "humanitarian": 4, "international": 4, "watch": 3}
+"""Sentences a section may hold: the writer's bullets, then its best unused evidence quoted (budget permitting)."""
 MAX_TOKENS = 140
 RECITE_OVERLAP = 0.5
 

@@ -79,7 +79,8 @@ def test_sections_the_model_leaves_empty_fall_back_to_quotes(seed_articles: list
     drafts = write_sections(evidence, FunctionModel(lambda messages: "I cannot help with that."))
     verified = verify_briefing(drafts, evidence, [], [], Verifier(None), max_words=5000)
     bottom = next(s for s in verified.sections if s.kind == "bottom_line")
-    assert len(bottom.sentences) == 3 and all(s.quoted for s in bottom.sentences)
+    assert len(bottom.sentences) == 4 and all(s.quoted for s in bottom.sentences)
+    assert len({s.citations[0].article_id for s in bottom.sentences}) == 3  # every article before a second quote
     assert verified.dropped == 5
 
 
