@@ -146,7 +146,7 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
     for wanted in ("contradicted", "unsupported"):
         found = [reason for label, reason in findings if label == wanted]
         if found:
-            return RuleVerdict(wanted, "; ".join(found), coverage)  # type: ignore[arg-type]
+            return RuleVerdict(wanted, "; ".join(found), coverage)
 
     if _HEDGES.search(quote) and not _ATTRIBUTIONS.search(sentence):
         return RuleVerdict("unsupported", "the quote reports this as someone's statement or allegation; "

@@ -60,3 +60,14 @@ def test_an_endpoint_that_never_replies_fails_within_the_deadline() -> None:
         listener.close()
         for conn in accepted:
             conn.close()
+
+
+def test_the_judge_reads_log_probabilities_from_the_server(server_url: str) -> None:
+    import openai
+
+    from rag.verify.judge import OpenAIJudge
+
+    judge = OpenAIJudge(openai.OpenAI(base_url=server_url, api_key="not-needed", timeout=120), "qwen-0.5b")
+    p = judge.p_yes("Hospitals appealed for blood donations.",
+                    "Hospitals have appealed for blood donations and medical supplies to treat the wounded.")
+    assert 0.0 < p < 1.0 and judge.calls == 1  # a probability from logprobs, not a bare yes/no reply
