@@ -1,0 +1,123 @@
+"""Beyond one machine: several uvicorn workers over one Chroma server, one database and one model server.
+
+The topology of a multi-process deployment, every part real and on 127.0.0.1: ``chroma run`` holds the
+index, ``python -m llama_cpp.server`` serves the model over the OpenAI API, ``rag serve --workers 3`` runs
+stateless API workers that share a conversation database (SQLite here; PostgreSQL in production).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from rag.embed import Embedder
+from rag.ingest import ingest_paths
+from rag.store import Store
+from tests.api.sse import parse_events
+from tests.conftest import SEED_DIR, make_settings
+from tests.servers import free_port, running_server, wait_until_up
+
+pytestmark = pytest.mark.model
+
+WORKERS = 3
+RAG = Path(sys.executable).with_name("rag")
+ASIF = "What did Khwaja Asif write on X?"
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert executable, "the chromadb package installs a `chroma` command"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [executable, "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(command, f"{url}/api/v2/heartbeat", 60, "chroma run", tmp_path / "chroma.log"):
+        yield url
+
+
+@pytest.fixture
+def service(chroma_url: str, server_url: str, real_embedder: Embedder, tmp_path: Path) -> Iterator[tuple[str, psutil.Process]]:
+    """The seed corpus ingested into the Chroma server, then ``rag serve --workers 3`` in front of it."""
+    settings = make_settings(tmp_path / "ingest", chroma_url=chroma_url)
+    assert len(ingest_paths([SEED_DIR], Store(settings), real_embedder, settings).added) == 3
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {
+        "RAG_CHROMA_URL": chroma_url, "RAG_BACKEND": "openai", "RAG_LLM_BASE_URL": server_url,
+        "RAG_LLM_MODEL": "qwen-0.5b", "RAG_LLM_TIMEOUT_S": "300",
+        "RAG_DATABASE_URL": f"sqlite:///{tmp_path / 'conversations.db'}", "HF_HUB_OFFLINE": "1",
+    }
+    command = [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+               "--data-dir", str(tmp_path / "worker-data")]
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "serve.log").open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        try:
+            wait_until_up(process, f"{url}/readyz", 300, "rag serve --workers 3")
+            yield url, psutil.Process(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def _workers(server: psutil.Process) -> list[psutil.Process]:
+    """The uvicorn worker processes (children that serve requests, not multiprocessing helpers)."""
+    return [child for child in server.children() if "resource_tracker" not in " ".join(child.cmdline())]
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def test_concurrent_requests_are_served_by_several_workers_sharing_index_database_and_model(
+    service: tuple[str, psutil.Process],
+) -> None:
+    url, server = service
+    workers = _workers(server)
+    assert len(workers) == WORKERS
+    with httpx.stream("POST", f"{url}/v1/chat", json={"question": ASIF}, timeout=600) as response:
+        assert response.status_code == 200
+        events = list(parse_events(response.iter_lines()))
+    assert events[0][0] == "conversation" and events[-1][0] == "answer"
+    conversation_id = events[0][1]["conversation_id"]
+
+    before = {w.pid: _cpu(w) for w in workers}
+
+    def request(number: int) -> tuple[str, int, Any]:
+        if number % 3 == 0:
+            response = httpx.get(f"{url}/v1/conversations/{conversation_id}", timeout=120)
+            return "conversation", response.status_code, response.json()
+        response = httpx.post(f"{url}/v1/search", json={"query": "Crocus City Hall massacre Moscow", "k": 3}, timeout=120)
+        return "search", response.status_code, response.json()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(request, range(60)))
+        asks = [pool.submit(httpx.post, f"{url}/v1/ask", json={"question": ASIF}, timeout=600) for _ in range(2)]
+        answers = [a.result() for a in asks]
+    assert time.monotonic() - started < 900
+    assert [status for _, status, _ in results] == [200] * 60
+    for kind, _, body in results:
+        if kind == "conversation":  # written by one worker, read by whichever took the request
+            assert body["id"] == conversation_id and len(body["turns"]) == 1
+        else:
+            assert body["hits"][0]["article_id"] == "000_6a5e87b74b7ecf65", json.dumps(body)[:300]
+    for answer in answers:
+        assert answer.status_code == 200
+        assert "open war" in answer.json()["text"].lower()
+    busy = [w.pid for w in workers if _cpu(w) - before[w.pid] > 0.05]
+    assert len(busy) >= 2, f"only workers {busy} did any work"
+    listed = httpx.get(f"{url}/v1/conversations", timeout=60).json()
+    assert [c["id"] for c in listed] == [conversation_id]
