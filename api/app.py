@@ -38,12 +38,12 @@ class WebPage(StaticFiles):
 
 
 def warm_up(state: AppState, load_model: bool = True) -> None:
-    """Build the store, database, embedder and model once; what fails is recorded for ``/readyz``, not fatal."""
+    """Build the store, database, embedder, model and verifier's judge once; failures go to ``/readyz``."""
     services = state.services
     parts: list[tuple[str, Callable[[], object]]] = [("index", lambda: services.store), ("database", lambda: services.database),
                                        ("embedder", lambda: services.embedder)]
     if load_model:
-        parts.append(("model", lambda: services.chat))
+        parts += [("model", lambda: services.chat), ("judge", lambda: services.verifier.judge)]
     for name, build in parts:
         try:
             build()

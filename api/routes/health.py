@@ -33,8 +33,9 @@ def readyz(state: StateDep) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"unavailable: {exc}"
     checks["model"] = state.problems.get("model") or ("ok" if "chat" in vars(services) else "not loaded yet")
-    if "embedder" in state.problems:
-        checks["embedder"] = state.problems["embedder"]
+    for part in ("embedder", "judge"):
+        if part in state.problems:
+            checks[part] = state.problems[part]
     ready = all(value.startswith("ok") for value in checks.values())
     body = Readiness(ready=ready, checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -35,7 +35,8 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
 def api_settings(tmp_path: Path, seeded_dir: Path) -> Settings:
     data_dir = tmp_path / "data"
     shutil.copytree(seeded_dir, data_dir)
-    return make_settings(data_dir)
+    # The fake reader's tests stay hermetic: rules only, no judge model (the live tests run the real default).
+    return make_settings(data_dir, verifier_judge="off")
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def serving(data_dir: Path, gguf_path: Path, log: Path) -> Iterator[str]:
     """``rag serve --data-dir DATA`` on a free port; yields the base URL once ``/readyz`` says ready."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_MODEL_PATH": str(gguf_path), "HF_HUB_OFFLINE": "1"}
+    # The judge's GGUF is assembled once into the checkout's models folder, not into every scratch data dir.
+    env |= {"RAG_MODEL_PATH": str(gguf_path), "RAG_MODELS_DIR": str(gguf_path.parent), "HF_HUB_OFFLINE": "1"}
     command = [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
     url = f"http://127.0.0.1:{port}"
     with log.open("a") as out:
