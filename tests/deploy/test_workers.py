@@ -121,3 +121,28 @@ def test_concurrent_requests_are_served_by_several_workers_sharing_index_databas
     assert len(busy) >= 2, f"only workers {busy} did any work"
     listed = httpx.get(f"{url}/v1/conversations", timeout=60).json()
     assert [c["id"] for c in listed] == [conversation_id]
+
+
+def test_two_machines_bm25_indexes_follow_writes_made_through_the_chroma_server(
+    chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker machine keeps its own persisted BM25 index; the server's fingerprint keeps them in step."""
+    from rag.embed import HashingEmbedder
+    from rag.retrieve import HybridRetriever
+
+    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 0.0)  # no waiting for the recheck interval
+    embedder = HashingEmbedder()
+    first = make_settings(tmp_path / "machine-a", chroma_url=chroma_url)
+    second = make_settings(tmp_path / "machine-b", chroma_url=chroma_url)
+    ingest_paths([SEED_DIR], Store(first), embedder, first)
+    reader = HybridRetriever(Store(second), embedder)
+    assert reader.search("Crocus City Hall massacre Moscow", k=3)[0].article_id == "000_6a5e87b74b7ecf65"
+    assert reader.bm25.last_sync.action == "built"
+    extra = tmp_path / "extra" / "zorvath.md"
+    extra.parent.mkdir()
+    extra.write_text("---\ntitle: Zorvath harbour closed\n---\nOfficials closed the Zorvath harbour after a cholera outbreak.\n")
+    ingest_paths([extra], Store(first), embedder, first)
+    hits = reader.search("Zorvath cholera", k=3)
+    assert reader.bm25.last_sync.action == "updated" and reader.bm25.last_sync.tokenized_chunks == 1
+    assert hits[0].article_id == "zorvath" and "bm25" in hits[0].retrievers
+    assert (tmp_path / "machine-b" / "bm25").is_dir() and not (tmp_path / "machine-b" / "chroma").exists()
