@@ -148,6 +148,7 @@ def run_injection(
     positions: Sequence[Position] = POSITIONS,
     services: Services | None = None,
     on_trial: Callable[[Trial], None] | None = None,
+    questions_per_article: int = 2,
 ) -> InjectionReport:
     """Run the suite in a scratch index (``settings.data_dir`` is replaced); ``briefings`` caps briefing trials."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
@@ -166,7 +167,8 @@ def run_injection(
         pairs = plan(load_attacks(), positions, sample)
         for number, (attack, position) in enumerate(pairs):
             target = targets[_index(attack) % len(targets)]
-            question = questions[target][(_index(attack) // len(targets)) % len(questions[target])]
+            asked = questions[target][:questions_per_article]  # few questions: their clean outputs are reused
+            question = asked[(_index(attack) // len(targets)) % len(asked)]
             wanted: list[Kind] = [*kinds, *(["brief"] if number < briefings else [])]  # type: ignore[list-item]
             runs.attack(clean[target], attack, position, question, wanted)
             for kind in wanted:
@@ -184,7 +186,7 @@ def _model_path(settings: Settings) -> Path | None:
         return settings.model_path
     from rag.model_files import MODELS, ensure_model
 
-    return ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+    return ensure_model(MODELS[settings.local_model], settings.models_dir)
 
 
 def _index(attack: Attack) -> int:
