@@ -262,46 +262,19 @@ def check(
                       highlight=False)
 
 
-def _register_eval() -> None:
+def _register_commands() -> None:
+    """Commands that live beside their subsystem (imported here so ``rag --help`` lists them all)."""
     from evals.cli import eval_command
-
-    app.command("eval")(eval_command)
-
-
-_register_eval()
-
-
-def _register_doctor() -> None:
+    from rag.bench.cli import bench_command
+    from rag.cli_brief import register as register_brief
     from rag.cli_doctor import doctor_command
-
-    app.command("doctor")(doctor_command)
-
-
-_register_doctor()
-
-
-def _register_serve() -> None:
     from rag.cli_serve import serve_command
 
+    app.command("eval")(eval_command)
+    app.command("doctor")(doctor_command)
     app.command("serve")(serve_command)
-
-
-_register_serve()
-
-
-def _register_bench() -> None:
-    from rag.bench.cli import bench_command
-
     app.command("bench")(bench_command)
+    register_brief(app)
 
 
-_register_bench()
-
-
-def _register_brief() -> None:
-    from rag.cli_brief import register
-
-    register(app)
-
-
-_register_brief()
+_register_commands()

@@ -7,27 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answer import Answerer, AskOptions, Turn
+from rag.answer import AskOptions, Turn
 from rag.llm import FunctionModel, LLMError, Message, QueueModel
 from rag.retrieve import HybridRetriever
 from rag.types import AnswerSentence
+from tests.rag.conftest import evidence_number
 
 INVENTED = "Pakistan admitted the attack and paid compensation to every family"
-
-
-def evidence_number(messages: Sequence[Message], needle: str) -> int:
-    """The number the prompt gave to the evidence sentence containing ``needle``."""
-    match = re.search(rf"\[(\d+)\][^\n]*{re.escape(needle)}", messages[-1]["content"])
-    assert match, f"{needle!r} not in the evidence shown to the model"
-    return int(match.group(1))
-
-
-@pytest.fixture
-def answerer_with(seed_index: HybridRetriever):
-    def build(model: object) -> Answerer:
-        return Answerer(seed_index, seed_index.embedder, model)  # type: ignore[arg-type]
-
-    return build
 
 
 def test_an_invented_sentence_never_reaches_the_output(answerer_with) -> None:

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pytest
 
-from rag.answer import Answerer, AnswerCancelled, AskOptions
+from rag.answer import AnswerCancelled, AskOptions
 from rag.answertype import answers, expected_type, missing_question_names
 from rag.llm import FunctionModel, Message, QueueModel
-from rag.retrieve import HybridRetriever
-
-
-def number_of(messages: Sequence[Message], needle: str) -> int:
-    match = re.search(rf"\[(\d+)\][^\n]*{re.escape(needle)}", messages[-1]["content"])
-    assert match, needle
-    return int(match.group(1))
-
-
-@pytest.fixture
-def answerer_with(seed_index: HybridRetriever):
-    def build(model: object) -> Answerer:
-        return Answerer(seed_index, seed_index.embedder, model)  # type: ignore[arg-type]
-
-    return build
+from tests.rag.conftest import evidence_number
 
 
 def test_markers_that_open_the_next_streamed_sentence_keep_their_citation(answerer_with) -> None:
     def reply(messages: Sequence[Message]) -> str:
-        n = number_of(messages, "at least six people were killed")
+        n = evidence_number(messages, "at least six people were killed")
         return f"According to Taliban officials, at least six people were killed in Kabul. [{n}] Nothing else."
 
     seen: list[tuple[str, list[int]]] = []
@@ -43,7 +28,7 @@ def test_markers_that_open_the_next_streamed_sentence_keep_their_citation(answer
 
 def test_nothing_is_streamed_when_the_answer_ends_in_a_refusal(answerer_with) -> None:
     def reply(messages: Sequence[Message]) -> str:
-        n = number_of(messages, "homes were damaged")
+        n = evidence_number(messages, "homes were damaged")
         return f"Local NGOs report that at least 15 homes were damaged. [{n}]"
 
     seen: list[str] = []
