@@ -208,7 +208,7 @@ def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, 
         if settings.backend == "local" and settings.model_path is None:  # the model stays where it was assembled
             from rag.model_files import MODELS, ensure_model
 
-            update["model_path"] = ensure_model(MODELS[settings.local_model], settings.data_dir / "models")
+            update["model_path"] = ensure_model(MODELS[settings.local_model], settings.models_dir)
         services = Services(settings.model_copy(update=update))
         report = ingest_paths(list(corpus), services.store, services.embedder, services.settings)
         if report.failed:
