@@ -43,6 +43,8 @@ SERVER_RECHECK_S = 2.0
 """With a Chroma server there is no file to watch: the fingerprint is re-read at most this often."""
 FETCH_BATCH = 200
 """Articles per Chroma ``get`` when reading the chunks of changed articles."""
+PAGE = 5000
+"""Chunks per Chroma ``get`` when reading the whole collection."""
 _SQLITE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
 
 Probe = list[list[int]]
@@ -172,10 +174,15 @@ class Bm25Index:
         if not article_ids:
             return
         wanted = set(article_ids)
-        if everything:
-            ids, texts, metas = self.store.all_chunks()
-            yield from ((i, t, m) for i, t, m in zip(ids, texts, metas, strict=True) if m.get("article_id") in wanted)
-            return
+        if everything:  # page through the collection: one unbounded get fails past ~30k chunks (SQL variable limit)
+            offset = 0
+            while True:
+                page = self.store.chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+                rows = zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+                yield from ((i, t, m) for i, t, m in rows if m.get("article_id") in wanted)
+                if len(page["ids"]) < PAGE:
+                    return
+                offset += PAGE
         for start in range(0, len(article_ids), FETCH_BATCH):
             batch = list(article_ids[start : start + FETCH_BATCH])
             found = self.store.chunks.get(where={"article_id": {"$in": batch}}, include=["documents", "metadatas"])

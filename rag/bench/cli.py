@@ -21,6 +21,7 @@ _err = Console(stderr=True)
 
 def bench_command(
     quick: Annotated[bool, typer.Option("--quick", help="The one-minute subset CI runs (1k chunks, one question).")] = False,
+    parts: Annotated[str | None, typer.Option("--parts", help="Only these: answers,peer,briefing,ingest,curve.")] = None,
     sizes: Annotated[str | None, typer.Option("--sizes", help="Retrieval curve sizes in chunks: 1000,10000,100000.")] = None,
     eval_result: Annotated[
         Path | None, typer.Option("--eval-result", help="A `rag eval` JSON result: quality beside the peer's.")
@@ -43,7 +44,7 @@ def bench_command(
         else:
             _console.print(f"wrote {make_corpus} synthetic articles to {path}")
         return
-    from rag.bench.run import SEED_DIR, BenchConfig, run_bench, seed_questions
+    from rag.bench.run import PARTS, SEED_DIR, BenchConfig, run_bench, seed_questions
     from rag.settings import Settings
 
     if profile:
@@ -68,20 +69,27 @@ def bench_command(
         raise typer.BadParameter("every size must be at least 10 chunks")
     if eval_result is not None and not eval_result.is_file():
         raise typer.BadParameter(f"no eval result file at {eval_result}")
-    overrides: dict[str, Any] = {k: v for k, v in {"sizes": size_list, "eval_result": eval_result}.items() if v is not None}
+    part_list = [p.strip() for p in parts.split(",") if p.strip()] if parts else None
+    if part_list is not None and (not part_list or set(part_list) - set(PARTS)):
+        raise typer.BadParameter(f"--parts takes a comma-separated subset of {','.join(PARTS)}")
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"sizes": size_list, "eval_result": eval_result, "parts": part_list}.items() if v is not None}
     config = BenchConfig.quick(**overrides) if quick else BenchConfig(**overrides)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err, transient=True) as progress:
         task = progress.add_task("rag bench", total=config.steps())
-        result = run_bench(Settings(), config, lambda what: progress.update(task, advance=1, description=what))
-    if save is not None:
-        save.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        result = run_bench(Settings(), config, lambda what: progress.update(task, advance=1, description=what),
+                           on_part=None if save is None else lambda so_far: _save(save, so_far))
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     elif markdown:
         sys.stdout.write(render_markdown(result))
     else:
         _print_tables(result)
+
+
+def _save(path: Path, result: BenchResult) -> None:
+    path.write_text(result.model_dump_json(indent=2), encoding="utf-8")
 
 
 def _rows(result: BenchResult) -> list[tuple[str, str, str, str]]:

@@ -132,7 +132,8 @@ def _grow(store: Store, source: Iterator[tuple[Any, list[Any]]], embedder: FastH
     return added
 
 
-def measure_curve(settings: Settings, sizes: list[int], queries: int, repeats: int, tick: Tick) -> list[CurvePoint]:
+def measure_curve(settings: Settings, sizes: list[int], queries: int, repeats: int, tick: Tick,
+                  on_point: Callable[[CurvePoint], None] | None = None) -> list[CurvePoint]:
     """Grow one collection through ``sizes`` (chunks) and time both searches at each size."""
     embedder = FastHashingEmbedder()
     store = Store(settings)
@@ -188,5 +189,7 @@ def measure_curve(settings: Settings, sizes: list[int], queries: int, repeats: i
             peak_rss_mib=round(memory.peak / 2**20, 1),
         )
         points.append(point)
+        if on_point is not None:
+            on_point(point)
         tick(f"curve: {size:,} chunks done")
     return points

@@ -86,3 +86,22 @@ def test_the_profile_shows_where_an_answers_non_model_time_goes(tmp_path: Path) 
     tree, stages = profile_answers(settings, SEED_DIR, ["What did Khwaja Asif write on X?"], repeats=2)
     assert "Answerer.ask" in tree and "HybridRetriever.search" in tree
     assert stages["retrieve"] > 0 and stages["select"] > 0 and "generate" in stages
+
+
+def test_run_bench_measures_the_parts_asked_for_and_keeps_going_after_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.bench import run as bench_run
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("ingest exploded")
+
+    monkeypatch.setattr(bench_run, "measure_ingest", broken)
+    settings = Settings(data_dir=tmp_path, chroma_url=None, embedding_model="hashing-fake", _env_file=None)  # type: ignore[call-arg]
+    saved: list[BenchResult] = []
+    config = BenchConfig.quick(parts=["ingest", "curve"], sizes=[120], queries=3, repeats=1)
+    result = bench_run.run_bench(settings, config, on_part=saved.append)
+    assert result.notes == ["ingest failed: RuntimeError: ingest exploded"]
+    assert [p.chunks >= 120 for p in result.curve] == [True] and result.answers == [] and result.ingest is None
+    assert set(result.ratios) == {"retrieval_p50_over_raw", "retrieval_p95_over_raw"}
+    assert len(saved) == 2 and set(result.peak_rss_mib) == {"retrieval curve"}

@@ -29,7 +29,7 @@ Ships were turned away from Zorvath for the rest of the week, the port authority
 
 
 class CountingStore:
-    """The real store, counting the calls that read the whole corpus."""
+    """The real store, counting fingerprints and reads of chunk text."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -43,9 +43,19 @@ class CountingStore:
         self.fingerprints += 1
         return self._store.fingerprint()
 
-    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        self.full_reads += 1
-        return self._store.all_chunks()
+    @property
+    def chunks(self) -> Any:
+        store = self
+
+        class Chunks:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(store._store.chunks, name)
+
+            def get(self, *args: Any, **kwargs: Any) -> Any:
+                store.full_reads += 1
+                return store._store.chunks.get(*args, **kwargs)
+
+        return Chunks()
 
 
 @pytest.fixture
@@ -217,3 +227,14 @@ def test_threads_searching_while_the_store_changes_all_see_a_whole_index(
     assert all(result == results[0] for result in results)
     assert any(chunk_id.startswith("zorvath:") for chunk_id in results[0])
     assert len(list((settings.data_dir / "bm25" / settings.collection).glob("g-*"))) == 1
+
+
+def test_a_full_build_pages_through_the_collection(
+    settings: Settings, store: Store, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rag.bm25_index.PAGE", 7)
+    ingest_paths([SEED_DIR], store, fake_embedder, settings)
+    counting = CountingStore(store)
+    index = Bm25Index(counting)  # type: ignore[arg-type]
+    assert index.sync().tokenized_chunks == store.counts()["chunks"] == index.size
+    assert counting.full_reads == store.counts()["chunks"] // 7 + 1
