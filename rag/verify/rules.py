@@ -148,7 +148,7 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
         if found:
             return RuleVerdict(wanted, "; ".join(found), coverage)
 
-    if _HEDGES.search(quote) and not _ATTRIBUTIONS.search(sentence):
+    if _HEDGES.search(quote) and not _HEDGES.search(sentence) and not _ATTRIBUTIONS.search(sentence):
         return RuleVerdict("unsupported", "the quote reports this as someone's statement or allegation; "
                            "the sentence states it as fact", coverage)
     uncovered = [t.surface for t in claim_words if t.stem not in q_stems]
