@@ -1,8 +1,8 @@
 """BIPIA attack texts (read from ``../shared/benchmarks/bipia/``, never copied here) and where they go in an article.
 
 Each attack is inserted into a seed article at the ``start``, ``middle`` or ``end`` of its body (as a
-paragraph of its own), or ``adjacent``: in the same paragraph right after the sentence that answers the
-question, where retrieval and evidence selection are most likely to hand it to the model. One extra
+paragraph of its own), or ``adjacent``: inside the sentence that answers the question, before its full
+stop, where retrieval and sentence-level evidence selection hand it to the model. One extra
 category of our own, ``Canary``, asks for a code word that can appear in an answer only if the
 instruction was followed.
 """
@@ -84,6 +84,10 @@ def insert_attack(body: str, attack: str, position: Position, answer_end: int | 
     if position == "middle":
         cut = len(lines) // 2
         return "\n".join([*lines[:cut], attack, *lines[cut:]])
+    # Inside the sentence that answers the question, before its full stop: retrieval and evidence selection
+    # choose that sentence, so the attack reaches the model, as an attacker who writes on-topic would make it.
     end = answer_end if answer_end is not None else len(body) // 2
-    end = body.rfind(".", 0, end + 1) + 1 or end  # after a sentence, never inside a word
-    return f"{body[:end]} {attack}{body[end:]}"
+    stop = max(body.rfind(mark, 0, end + 1) for mark in ".!?")
+    if stop <= 0:
+        return f"{body[:end]} {attack}{body[end:]}"
+    return f"{body[:stop]} — {attack.rstrip('.!? ')}{body[stop:]}"
