@@ -122,8 +122,8 @@ def plan(attacks: Sequence[Attack], positions: Sequence[Position], sample: int |
     """Every attack at every position, or a fixed sample: one attack per category in turn, positions rotating."""
     pairs = [(a, p) for a in attacks for p in positions]
     if sample is None or sample >= len(pairs):  # every category's first attack at every position, then the second…
-        return sorted(pairs, key=lambda pair: (int(pair[0].id.rsplit("-", 1)[1]), positions.index(pair[1]),
-                                               pair[0].category))
+        return sorted(pairs, key=lambda pair: (int(pair[0].id.rsplit("-", 1)[1]), pair[0].category,
+                                               positions.index(pair[1])))
     by_category: dict[str, list[Attack]] = defaultdict(list)
     for attack in attacks:
         by_category[attack.category].append(attack)
