@@ -238,3 +238,19 @@ def test_a_full_build_pages_through_the_collection(
     index = Bm25Index(counting)  # type: ignore[arg-type]
     assert index.sync().tokenized_chunks == store.counts()["chunks"] == index.size
     assert counting.full_reads == store.counts()["chunks"] // 7 + 1
+
+
+def test_the_vectorised_weights_equal_what_bm25s_index_computes(seeded: Store) -> None:
+    import bm25s
+
+    index = Bm25Index(seeded)
+    index.sync()
+    live = index._live
+    assert live is not None
+    lists = [live.tokens[live.offsets[i] : live.offsets[i + 1]].tolist() for i in range(live.size)]
+    reference = bm25s.BM25()
+    reference.index((lists, dict(live.vocab)), create_empty_token=False, show_progress=False)
+    for words in (["pakistan"], ["kabul", "drone", "strike"], ["open", "war", "asif"], ["crocus", "moscow"]):
+        ids = [live.vocab[w] for w in words if w in live.vocab]
+        assert ids, words
+        assert np.allclose(live.model.get_scores_from_ids(ids), reference.get_scores_from_ids(ids), rtol=1e-5, atol=1e-6)
