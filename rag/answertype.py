@@ -19,8 +19,8 @@ from rag.text import MONTHS, STOPWORDS, WEEKDAYS, dates_in, has_word, mentions, 
 
 AnswerType = Literal["number", "date", "name", "any"]
 
-TOPIC_SHARE = 0.5
-"""Share of the question's non-name content words the cited quotes must contain (tuned on the golden tune split)."""
+TOPIC_SHARE = 1 / 3
+"""Share of the question's non-name content words (at least one) the cited quotes must contain."""
 _QUANTITIES = ("dozens", "hundreds", "thousands", "millions", "several", "many", "few", "dozen")
 _TIMES = re.compile(
     r"\b(\d{1,2}(:\d\d)?\s*(a\.m\.|p\.m\.|am|pm)|overnight|morning|evening|night|nighttime|afternoon|weekend|"
@@ -29,7 +29,8 @@ _GENERIC = frozenset(stem(w) for w in (
     "article articles source sources report reports reported according say said says tell told describe "
     "described mention mentioned give list name compare explain summarize summarise happen happened "
     "accord kind kinds sort type types role part detail details specific specifically exactly also other "
-    "one two both each many much number data information news latest recent recently".split()))
+    "one two both each many much number data information news latest recent recently take place happen occur "
+    "event events situation matter thing things way time day days year years today current currently".split()))
 
 
 def expected_type(question: str) -> AnswerType:
@@ -93,7 +94,7 @@ def covers_topic(question: str, quotes: str) -> bool:
     if not wanted:
         return True
     have = {stem(w) for w in re.findall(r"\w+", normalize(quotes).lower())}
-    return len(wanted & have) / len(wanted) >= TOPIC_SHARE
+    return len(wanted & have) >= max(1, round(len(wanted) * TOPIC_SHARE))
 
 
 def missing_question_names(question: str, texts: Iterable[str]) -> list[str]:
