@@ -132,7 +132,7 @@ class Answerer:
                 # A weak reader's marker choice is noisy; the relevance ranking is not. Quote the best passage
                 # that itself answers, and the runner-up when it answers too and is nearly as relevant.
                 answering = [e for e in evidence[:3] if answers(standalone, e.text, e.text)
-                             and not missing_question_names(standalone, [f"{e.title} {e.text}"])]
+                             and not missing_question_names(standalone, [f"{e.title} {e.context or e.text}"])]
                 for item in answering[:2]:
                     if item is answering[0] or item.relevance >= 0.9 * answering[0].relevance:
                         gate.add(quote_evidence(item, verified), verified)
@@ -255,9 +255,13 @@ class _Gate:
 
 
 def _answers(question: str, verified: Verified) -> bool:
-    """Some verified sentence answers the question, and the cited quotes name everyone the question names."""
+    """Some verified sentence answers the question, and the cited passages name everyone the question names.
+
+    Names are looked for in the cited sentence's chunk and article title too ("he alleged" in a passage about
+    Mujahid); topic and answer span must be in the quotes themselves.
+    """
     quotes = {n: c.quote for n, c in verified.citations.items()}
-    everything = " ".join(f"{c.title} {c.quote}" for c in verified.citations.values())  # "these bases" → the title's
+    everything = " ".join([*verified.contexts, *(f"{c.title} {c.quote}" for c in verified.citations.values())])
     if missing_question_names(question, [everything]):
         return False
     return any(answers(question, s.text, " ".join(quotes[n] for n in s.citations if n in quotes))

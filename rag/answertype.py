@@ -90,11 +90,14 @@ def topic_words(question: str) -> set[str]:
 
 
 def covers_topic(question: str, quotes: str) -> bool:
+    """A share of the question's topic words, and every regular past-tense verb it asks about ("visited")."""
     wanted = topic_words(question)
     if not wanted:
         return True
     have = {stem(w) for w in re.findall(r"\w+", normalize(quotes).lower())}
-    return len(wanted & have) >= max(1, round(len(wanted) * TOPIC_SHARE))
+    actions = {stem(w) for w in re.findall(r"\b(?<!the )(?<!an )(?<!a )(?<!its )(?<!their )([a-z]{3,}ed)\b",
+                                            normalize(question).lower())} & wanted
+    return actions <= have and len(wanted & have) >= max(1, round(len(wanted) * TOPIC_SHARE))
 
 
 def missing_question_names(question: str, texts: Iterable[str]) -> list[str]:

@@ -58,6 +58,8 @@ class Verified:
     """Sentences a cited quote contradicts, with the reason (kept for the record, never shown as answers)."""
     question: str = ""
     """The (stand-alone) question the sentences answer."""
+    contexts: list[str] = field(default_factory=list)
+    """The chunks the cited evidence sentences came from."""
     generation_failed: bool = False
     _dense: dict[int, int] = field(default_factory=dict)
 
@@ -65,6 +67,7 @@ class Verified:
         """The dense number for ``evidence``, assigning the next one on first use."""
         if evidence.number not in self._dense:
             number = len(self._dense) + 1
+            self.contexts.append(evidence.context)
             self._dense[evidence.number] = number
             self.citations[number] = Citation(
                 article_id=evidence.article_id, title=evidence.title, outlet=evidence.outlet,

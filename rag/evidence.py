@@ -52,7 +52,7 @@ def select_evidence(
         Evidence(
             number=number, text=text, article_id=hit.article_id, chunk_id=hit.chunk_id, title=hit.title,
             outlet=hit.outlet, published_at=hit.published_at, url=hit.url, start=start, end=end,
-            relevance=round(relevance, 4),
+            relevance=round(relevance, 4), context=hit.text,
         )
         for number, (relevance, hit, start, end, text) in enumerate(scored[:limit], start=1)
     ]

@@ -133,6 +133,8 @@ class Evidence(BaseModel):
     end: int
     relevance: float
     """How well the sentence matches the question (0..1)."""
+    context: str = ""
+    """The chunk the sentence came from: who "he" and "these bases" are, for the answer checks."""
 
 
 class Citation(BaseModel):
