@@ -17,7 +17,7 @@ from rag.settings import Settings
 from tests.api.fakes import reader
 from tests.api.sse import parse_events
 
-FIRST = "Who is the Afghan government spokesman who accused Pakistan of harboring ISIS-K?"
+FIRST = "Which Afghan government spokesman spoke at a press conference in Kabul on Sunday?"
 FOLLOW_UP = "In which province did he claim Islamabad had established training centers for the group?"
 
 
