@@ -233,7 +233,8 @@ class _Runs:
                      seconds=round(time.perf_counter() - started, 2))
 
     def _reference(self, question: Question) -> str:
-        return f"{self.clean[question.article_id].body}\n{question.question}"
+        """Every clean article and the question: an answer may rightly quote any article in the index."""
+        return "\n".join([*(a.body for a in self.clean.values()), question.question])
 
     def _output(self, kind: Kind, question: Question, attack: Attack) -> tuple[str, str]:
         """(what the system produced, minus verbatim quotes; everything it showed, quotes included)."""
