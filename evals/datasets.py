@@ -108,11 +108,17 @@ class ArticleSource(BaseModel):
 
 
 class RgbSource(BaseModel):
-    """A passage of one RGB ``en_fact`` item, whitespace-normalised as ``rgb_set`` ingests it."""
+    """A passage of one RGB ``en_fact`` item, whitespace-normalised as ``rgb_set`` ingests it.
+
+    Only the reference is versioned here; the text is read from the RGB file in ``../shared`` at load time
+    (the benchmark is never copied into the repository).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     rgb_id: int
+    kind: Literal["positive", "negative"] = "positive"
+    passage: int = Field(ge=0)
 
 
 class ClaimItem(BaseModel):
@@ -122,7 +128,8 @@ class ClaimItem(BaseModel):
 
     id: str
     claim: str = Field(min_length=1)
-    quote: str = Field(min_length=1)
+    quote: str = ""
+    """The quote; for an RGB source it is filled from the RGB file when loaded."""
     source: ArticleSource | RgbSource
     claim_class: ClaimClass = Field(alias="class")
     expected: ClaimVerdictLabel
@@ -218,10 +225,28 @@ def load_claims(path: Path, split: Split | None = None) -> list[ClaimItem]:
             raise DatasetError(f"{path}:{number}: {_first_error(exc)}") from None
     if len({i.id for i in items}) != len(items):
         raise DatasetError(f"{path}: duplicate item ids")
+    if any(isinstance(i.source, RgbSource) for i in items):
+        _fill_rgb_quotes(items)
     chosen = [i for i in items if split is None or i.split == split]
     if not chosen:
         raise DatasetError(f"{path}: no items" + (f" in split {split!r}" if split else ""))
     return chosen
+
+
+def _fill_rgb_quotes(items: list[ClaimItem]) -> None:
+    rows = {}
+    for line in _read(find_rgb_dev()).splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["id"]] = row
+    for item in items:
+        source = item.source
+        if isinstance(source, RgbSource):
+            try:
+                item.quote = " ".join(str(rows[source.rgb_id][source.kind][source.passage]).split())
+            except (KeyError, IndexError):
+                missing = f"{item.id}: RGB item {source.rgb_id} has no {source.kind} passage {source.passage}"
+                raise DatasetError(missing) from None
 
 
 def golden_set(dataset: Path, corpus: Sequence[Path], split: Split | None = None) -> EvalSet:

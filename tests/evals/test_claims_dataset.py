@@ -107,7 +107,7 @@ def test_bad_items_are_refused_with_their_line(tmp_path: Path) -> None:
     good = json.loads(CLAIMS.read_text(encoding="utf-8").splitlines()[0])
     path = tmp_path / "c.jsonl"
     for bad, message in [({"expected": "contradicted"}, "expects"), ({"class": "sarcasm"}, "class"),
-                         ({"source": {"rgb_id": 0, "start": 1}}, "source"), ({"split": "dev"}, "split")]:
+                         ({"source": {"rgb_id": 0, "passage": 0, "start": 1}}, "source"), ({"split": "dev"}, "split")]:
         path.write_text(json.dumps(good) + "\n" + json.dumps(good | {"id": "c2"} | bad) + "\n")
         with pytest.raises(DatasetError, match=rf"c\.jsonl:2: .*{message}"):
             load_claims(path)

@@ -33,7 +33,7 @@ def test_every_metric_is_reported_in_range(seed_result: tuple[EvalResult, Functi
     assert set(METRIC_KEYS) <= set(metrics)
     rates = [k for k in METRIC_KEYS if not k.startswith("latency") and k != "unsupported_entities"]
     assert all(0.0 <= metrics[k] <= 1.0 for k in rates), metrics
-    assert metrics["rows"] == 75 and result.corpus["articles"] == 3
+    assert metrics["rows"] == 135 and result.corpus["articles"] == 3
     # our pipeline quotes articles verbatim and drops what it cannot support: this is structural
     assert metrics["citation_validity"] == 1.0 and metrics["support_rate"] == 1.0
     assert metrics["unsupported_entities"] == 0
