@@ -37,7 +37,7 @@ def test_gate_knows_which_way_is_better() -> None:
 
 def test_committed_baseline_gates_answers_citations_and_retrieval() -> None:
     committed = load_baseline(BASELINE)
-    assert committed.dataset == "seed_golden" and committed.pipeline == "ours" and committed.why
+    assert committed.dataset == "seed_golden-test" and committed.pipeline == "ours" and committed.why
     gated = set(committed.metrics)
     assert {"fact_accuracy", "correct_refusal_rate", "false_refusal_rate", "citation_validity", "mrr",
             "support_rate", "unsupported_entities"} <= gated
