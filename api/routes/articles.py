@@ -12,7 +12,8 @@ from api.deps import ServicesDep
 from api.errors import NotFound
 from api.schemas import ArticleDeleted, ArticleIn, ArticleSummary, ErrorResponse, IngestResponse
 from rag.corpus import ArticleError, make_article
-from rag.ingest import ingest_items
+from rag.ingest import LazyEmbedder, ingest_items
+from rag.ingest import delete_article as remove_article
 from rag.types import Article, ItemError
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -64,9 +65,8 @@ def _to_article(row: ArticleIn | dict[str, Any], source: str) -> Article | ItemE
 @router.delete("/{article_id}", response_model=ArticleDeleted, responses={404: {"model": ErrorResponse}})
 def delete_article(article_id: str, services: ServicesDep) -> ArticleDeleted:
     """Remove one article and its chunks."""
-    store = services.store
-    with store.write_lock():
-        deleted = store.delete_article(article_id)
+    # The journaled path: a kill mid-delete is finished by the next writer, and reprints are promoted.
+    deleted = remove_article(article_id, services.store, LazyEmbedder(lambda: services.embedder), services.settings)
     if not deleted:
         raise NotFound(f"no article with id {article_id!r}")
     return ArticleDeleted(article_id=article_id, deleted=True)
