@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rag.answertype import answers, missing_question_names
-from rag.citations import MARKER, DraftSentence, Verified, parse_markers, quote_evidence, verify_sentence
+from rag.citations import (
+    MARKER,
+    DraftSentence,
+    Verified,
+    citation_of,
+    parse_markers,
+    quote_evidence,
+    verify_sentence,
+)
 from rag.embed import Embedder
 from rag.evidence import format_evidence, select_evidence
 from rag.llm import ChatModel, LLMError, Message
@@ -292,13 +300,8 @@ def _refuse(answer: Answer, reason: str, evidence: Sequence[Evidence]) -> Answer
     answer.refused, answer.mode, answer.reason = True, "refused", reason
     answer.text = f"The sources don't say. {reason}"
     answer.sentences, answer.citations = [], {}
-    answer.related = [_citation(e) for e in evidence[:RELATED_PASSAGES]]
+    answer.related = [citation_of(e) for e in evidence[:RELATED_PASSAGES]]
     return answer
-
-
-def _citation(item: Evidence) -> Citation:
-    return Citation(article_id=item.article_id, title=item.title, outlet=item.outlet, published_at=item.published_at,
-                    url=item.url, chunk_id=item.chunk_id, quote=item.text, start=item.start, end=item.end, support=0.0)
 
 
 class _Clock:

@@ -47,6 +47,13 @@ def marker_numbers(text: str) -> list[int]:
     return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 
 
+def citation_of(evidence: Evidence, support: float = 0.0) -> Citation:
+    """The checkable citation for an evidence sentence: its article, metadata, exact quote and offsets."""
+    return Citation(article_id=evidence.article_id, title=evidence.title, outlet=evidence.outlet,
+                    published_at=evidence.published_at, url=evidence.url, chunk_id=evidence.chunk_id,
+                    quote=evidence.text, start=evidence.start, end=evidence.end, support=round(support, 3))
+
+
 @dataclass
 class Verified:
     """Sentences that survived verification, with dense citation numbers, and what was dropped."""
@@ -69,11 +76,7 @@ class Verified:
             number = len(self._dense) + 1
             self.contexts.append(evidence.context)
             self._dense[evidence.number] = number
-            self.citations[number] = Citation(
-                article_id=evidence.article_id, title=evidence.title, outlet=evidence.outlet,
-                published_at=evidence.published_at, url=evidence.url, chunk_id=evidence.chunk_id,
-                quote=evidence.text, start=evidence.start, end=evidence.end, support=round(support, 3),
-            )
+            self.citations[number] = citation_of(evidence, support)
         number = self._dense[evidence.number]
         self.citations[number].support = round(min(self.citations[number].support, support), 3)
         return number

@@ -18,7 +18,7 @@ from rag.ingest import LazyEmbedder, delete_article, ingest_paths
 from rag.services import Services
 from rag.settings import Settings
 from rag.store import StoreBusyError
-from rag.types import SearchFilters
+from rag.types import Citation, SearchFilters
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over conflict news.")
 console = Console()
@@ -62,6 +62,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _source_line(citation: Citation) -> str:
+    """``Title (Outlet, 2026-03-03)`` for a citation, leaving out what the article does not give."""
+    where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
+    return citation.title + (f" ({where})" if where else "")
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend not in (None, "local", "openai"):
+        raise fail("--backend must be 'local' or 'openai'", code=2)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -197,8 +208,7 @@ def ask(
     from rag.llm import LLMError
     from rag.model_files import ModelFileError
 
-    if backend not in (None, "local", "openai"):
-        raise fail("--backend must be 'local' or 'openai'", code=2)
+    _check_backend(backend)
     services = Services(build_settings(data_dir, backend=backend))
     filters = SearchFilters(since=since.date() if since else None, until=until.date() if until else None,
                             outlets=outlet or [])
@@ -218,14 +228,11 @@ def ask(
         if answer.related:
             console.print("\n[dim]Related passages, not an answer:[/dim]")
             for citation in answer.related:
-                where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
-                console.print(f"  “{citation.quote}” — {citation.title}" + (f" ({where})" if where else ""),
-                              highlight=False)
+                console.print(f"  “{citation.quote}” — {_source_line(citation)}", highlight=False)
         return
     console.print()
     for number, citation in answer.citations.items():
-        where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
-        console.print(f"[cyan][{number}][/cyan] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
+        console.print(f"[cyan][{number}][/cyan] {_source_line(citation)}", highlight=False)
         console.print(f"    “{citation.quote}”  [dim]{citation.chunk_id} @{citation.start}-{citation.end}[/dim]",
                       highlight=False)
 
@@ -242,8 +249,7 @@ def check(
     from rag.llm import LLMError
     from rag.model_files import ModelFileError
 
-    if backend not in (None, "local", "openai"):
-        raise fail("--backend must be 'local' or 'openai'", code=2)
+    _check_backend(backend)
     services = Services(build_settings(data_dir, backend=backend))
     try:
         verdict = check_claim(claim, services)
@@ -256,8 +262,7 @@ def check(
     console.print(f"[{colour}]{verdict.verdict}[/{colour}]: {verdict.reason}", highlight=False)
     label = "closest passages, not evidence" if verdict.verdict == "not_in_sources" else "source"
     for citation in verdict.citations:
-        where = ", ".join(x for x in (citation.outlet, str(citation.published_at or "")) if x)
-        console.print(f"  [dim]{label}:[/dim] {citation.title}" + (f" ({where})" if where else ""), highlight=False)
+        console.print(f"  [dim]{label}:[/dim] {_source_line(citation)}", highlight=False)
         console.print(f"    “{citation.quote}”  [dim]{citation.article_id} @{citation.start}-{citation.end}[/dim]",
                       highlight=False)
 

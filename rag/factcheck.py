@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 
+from rag.citations import citation_of
 from rag.evidence import select_evidence
 from rag.services import Services
 from rag.text import normalize
-from rag.types import Citation, ClaimVerdict, Evidence, SupportVerdict
+from rag.types import ClaimVerdict, Evidence, SupportVerdict
 
 CANDIDATES = 8
 """Evidence sentences, most relevant first, that the claim is checked against."""
@@ -49,14 +50,14 @@ def check_claim(claim: str, services: Services, k: int | None = None) -> ClaimVe
     supporting = [(e, v) for e, v in verdicts if v.supported]
     if supporting:
         item, verdict = supporting[0]
-        return ClaimVerdict(claim=claim, verdict="supported", citations=[_citation(item, verdict.score)],
+        return ClaimVerdict(claim=claim, verdict="supported", citations=[citation_of(item, verdict.score)],
                             reason=f"{_where(item)} says it: {verdict.reason}", timings=timings)
     contradicting = [(e, v) for e, v in verdicts if v.label == "contradicted"]
     if contradicting:
         item, verdict = contradicting[0]
-        return ClaimVerdict(claim=claim, verdict="contradicted", citations=[_citation(item, 0.0)],
+        return ClaimVerdict(claim=claim, verdict="contradicted", citations=[citation_of(item, 0.0)],
                             reason=f"{_where(item)} says otherwise: {verdict.reason}", timings=timings)
-    closest = [_citation(e, 0.0) for e in evidence[:2]]
+    closest = [citation_of(e, 0.0) for e in evidence[:2]]
     reason = ("no indexed passage is about this claim" if not evidence else
               f"the closest passages ({'; '.join(dict.fromkeys(e.title for e in evidence[:2]))}) neither state nor "
               "contradict it")
@@ -67,8 +68,3 @@ def _where(item: Evidence) -> str:
     outlet = f", {item.outlet}" if item.outlet else ""
     return f"“{item.title}”{outlet}"
 
-
-def _citation(item: Evidence, support: float) -> Citation:
-    return Citation(article_id=item.article_id, title=item.title, outlet=item.outlet, published_at=item.published_at,
-                    url=item.url, chunk_id=item.chunk_id, quote=item.text, start=item.start, end=item.end,
-                    support=round(support, 3))
