@@ -1,27 +1,44 @@
-"""Run the answer pipeline for a request: in a worker thread, one model call at a time, stoppable by the client."""
+"""Run the answer pipeline for a request: in a worker thread, in the model's queue, stoppable by client or deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
+from sse_starlette import EventSourceResponse
+from starlette.types import Receive, Scope, Send
+
+from api.deps import AppState
+from api.queue import DeadlineExceeded, ModelQueue, Ticket
 from rag.answer import AnswerCancelled, Answerer, AskOptions, Turn
 from rag.llm import ChatModel, LLMError, Message
 from rag.model_files import ModelFileError
 from rag.services import Services
 from rag.types import Answer, AnswerSentence, Citation, SearchFilters
 
+T = TypeVar("T")
+
 
 class CancellableModel:
-    """A chat model that stops at the next streamed piece once ``cancelled()`` is true (the client went away)."""
+    """A chat model that stops at the next streamed piece once ``cancelled()`` is true (the client went away).
 
-    def __init__(self, inner: ChatModel, cancelled: Callable[[], bool] | None = None) -> None:
+    It also stops, with ``DeadlineExceeded``, once ``deadline`` (a :func:`time.monotonic` time) has passed.
+    """
+
+    def __init__(self, inner: ChatModel, cancelled: Callable[[], bool] | None = None, deadline: float | None = None,
+                 deadline_s: float | None = None) -> None:
         self.inner = inner
         self.name = inner.name
         self._cancelled = cancelled
+        self._deadline = deadline
+        self._deadline_s = deadline_s
 
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         return "".join(self.stream(messages, max_tokens))
@@ -32,6 +49,8 @@ class CancellableModel:
             for piece in pieces:
                 if self._cancelled is not None and self._cancelled():
                     raise AnswerCancelled("the client went away")
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise DeadlineExceeded(self._deadline_s)
                 yield piece
         finally:
             close = getattr(pieces, "close", None)
@@ -41,32 +60,107 @@ class CancellableModel:
 
 @dataclass
 class AnswerRun:
-    """What one answer needs: the services, the process-wide model lock, the question and its context."""
+    """What one answer needs: the services, the model's queue, the question and its context."""
 
     services: Services
-    model_lock: threading.Lock
+    queue: ModelQueue
     question: str
     history: Sequence[Turn] = ()
     filters: SearchFilters | None = None
+    ticket: Ticket | None = None
+    """The place in the line reserved when the request was admitted (:func:`admit`); without one, ``ask`` waits
+    for its own."""
+    deadline: float | None = None
+    """When the answer must be done (a :func:`time.monotonic` time); ``None``: no limit."""
+    deadline_s: float | None = None
 
     def ask(self, on_sentence: Callable[[AnswerSentence, dict[int, Citation]], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> Answer:
         """Answer synchronously (call it from a worker thread); one answer at a time per process.
 
         The in-process model is not thread-safe, and the verifier's judge shares it, so the whole answer holds
-        the lock; a second request waits its turn.
+        the model's slot; other requests wait in its bounded line.
         """
         services = self.services
         settings = services.settings
         options = AskOptions(history=list(self.history), filters=self.filters or SearchFilters(), k=settings.top_k,
                              max_tokens=settings.llm_max_tokens, cancelled=cancelled)
-        with self.model_lock:
-            if cancelled is not None and cancelled():
-                raise AnswerCancelled("the client went away")
+        with self.queue.slot(self.ticket, self.deadline, cancelled):
             load_chat(services)
             answerer = Answerer.from_services(services)
-            answerer.chat = CancellableModel(answerer.chat, cancelled)
+            answerer.chat = CancellableModel(answerer.chat, cancelled, self.deadline, self.deadline_s)
             return answerer.ask(self.question, options, on_sentence=on_sentence)
+
+
+def admit(state: AppState, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None) -> AnswerRun:
+    """An answer run with its place in the model's line reserved.
+
+    Raises ``QueueFull`` (503 with ``Retry-After``) at once when the line is full, ``LLMError`` (503) when the
+    model failed to start.
+    """
+    if "model" in state.problems:
+        raise LLMError("the model failed to start")
+    settings = state.services.settings
+    ticket = state.model_queue.reserve()
+    return AnswerRun(state.services, state.model_queue, question, history, filters, ticket,
+                     time.monotonic() + settings.request_deadline_s, settings.request_deadline_s)
+
+
+class QueuedEventSource(EventSourceResponse):
+    """A streamed answer that gives its place in the model's line back however the response ends.
+
+    The stream's own cleanup withdraws the ticket too, but a client that leaves before the first event is sent
+    may stop a generator that never started; this covers that case.
+    """
+
+    def __init__(self, content: Any, ticket: Ticket | None, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.ticket = ticket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.ticket is not None:
+                self.ticket.withdraw()
+
+
+async def answer_once(run: AnswerRun) -> Answer:
+    """The whole answer (no streaming), with the same queue, deadline and failure handling as a stream."""
+    async with aclosing(stream_answer(run)) as events:
+        async for kind, payload in events:
+            if kind == "error":
+                raise payload
+            if kind == "answer":
+                answer: Answer = payload
+                return answer
+    raise AnswerCancelled("the answer stream ended without an answer")
+
+
+async def run_with_model(state: AppState, work: Callable[[], T], deadline_s: float) -> T:
+    """Run ``work`` in a worker thread holding the model: 503 at once when the line is full, 504 at the deadline.
+
+    ``work`` cannot be interrupted (a claim check, a briefing): after a 504 it finishes in the background and then
+    gives the model back.
+    """
+    if "model" in state.problems:
+        raise LLMError("the model failed to start")
+    queue = state.model_queue
+    ticket = queue.reserve()
+    deadline = time.monotonic() + deadline_s
+
+    def job() -> T:
+        with queue.slot(ticket, deadline):
+            load_chat(state.services)
+            return work()
+
+    try:
+        with anyio.fail_after(deadline_s):
+            return await anyio.to_thread.run_sync(job, abandon_on_cancel=True)
+    except TimeoutError:
+        raise DeadlineExceeded(deadline_s) from None
+    finally:
+        ticket.withdraw()  # still waiting at the deadline: leave the line now
 
 
 def load_chat(services: Services) -> ChatModel:
@@ -86,8 +180,9 @@ async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None =
     """Yield ``("sentence", (sentence, citations))`` as sentences are verified, then ``("answer", result)``.
 
     ``result`` is ``finish(answer)`` when given (run in the worker thread, e.g. to store the turn). A failure
-    ends the stream with ``("error", exception)``. Closing the iterator early (client gone) sets the cancel flag:
-    the worker stops at the next model piece and nothing is stored.
+    ends the stream with ``("error", exception)``; so does the run's deadline (``DeadlineExceeded``, at once,
+    while the worker stops at its next model piece). Closing the iterator early (client gone) sets the cancel flag:
+    a waiting worker leaves the line, a running one stops at the next model piece, and nothing is stored.
     """
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
@@ -114,9 +209,15 @@ async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None =
     worker.start()
     try:
         while True:
-            kind, payload = await events.get()
+            left = None if run.deadline is None else max(0.0, run.deadline - time.monotonic())
+            try:
+                kind, payload = await asyncio.wait_for(events.get(), left)
+            except TimeoutError:
+                kind, payload = "error", DeadlineExceeded(run.deadline_s)
             yield kind, payload
             if kind in ("answer", "error", "cancelled"):
                 return
     finally:
         cancel.set()
+        if run.ticket is not None:
+            run.ticket.withdraw()

@@ -14,8 +14,11 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api import openai_compat
+from api.auth import RequireApiKey
 from api.deps import AppState
 from api.errors import install_error_handlers
+from api.limits import BodyLimit, RateLimit, TokenBuckets
+from api.queue import ModelQueue
 from api.routes import answers, articles, briefings, chat, health, search
 from rag.services import Services
 from rag.settings import Settings, get_settings
@@ -52,10 +55,16 @@ def warm_up(state: AppState, load_model: bool = True) -> None:
             log.error("%s failed to start: %s", name, exc)
 
 
+def open_paths() -> frozenset[str]:
+    """What anyone may fetch, key or not: liveness and the chat page's own files (the page holds no data)."""
+    return frozenset({"/healthz", "/"} | {f"/{file.name}" for file in STATIC.iterdir() if file.is_file()})
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None, load_model: bool = True) -> FastAPI:
     """The application; ``services`` (with fake embedder or model) replaces the one built from ``settings``."""
     services = services or Services(settings or get_settings())
-    state = AppState(services=services)
+    settings = services.settings
+    state = AppState(services=services, model_queue=ModelQueue(settings.max_waiting))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +84,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (health, answers, search, articles, chat, briefings, openai_compat):
         app.include_router(module.router)
     app.mount("/", WebPage(directory=STATIC, html=True), name="web")
+    # Added innermost first: a request meets the key check, then the rate limit, then the body limit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    if settings.rate_limit_per_minute:
+        buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        app.add_middleware(RateLimit, buckets=buckets, open_paths=open_paths())
+    if settings.api_keys:
+        app.add_middleware(RequireApiKey, keys=settings.api_keys, open_paths=open_paths())
+        log.info("API keys required on every route but %s (%d keys configured)", ", ".join(sorted(open_paths())),
+                 len(settings.api_keys))
     return app
 
 

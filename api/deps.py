@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.queue import ModelQueue
 from rag.db import Database
 from rag.services import Services
 from rag.settings import Settings
@@ -18,7 +18,8 @@ class AppState:
     """What the lifespan builds once per process and every request shares."""
 
     services: Services
-    model_lock: threading.Lock = field(default_factory=threading.Lock)
+    model_queue: ModelQueue
+    """One generation at a time; requests beyond ``Settings.max_waiting`` waiting ones get 503."""
     problems: dict[str, str] = field(default_factory=dict)
     """Component → why it failed to start (``/readyz`` reports it)."""
     model_name: str = "conflict-rag"

@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
-from api.answering import AnswerRun, stream_answer
+from api.answering import AnswerRun, QueuedEventSource, admit, answer_once, stream_answer
 from api.deps import StateDep
 from api.errors import BadRequest, status_and_detail
+from api.limits import check_question
 from api.schemas import ErrorResponse
 from rag.answer import Turn
 from rag.types import Answer, Citation
@@ -110,21 +111,17 @@ def list_models(state: StateDep) -> ModelList:
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
-             responses={200: {"content": {"text/event-stream": {}}}, 400: {"model": ErrorResponse}})
+             responses={200: {"content": {"text/event-stream": {}}},
+                        **{status: {"model": ErrorResponse} for status in (400, 422, 503, 504)}})
 async def chat_completions(request: ChatCompletionRequest, state: StateDep) -> Any:
     """Answer the last user message with verified citations; ``stream: true`` gives OpenAI's SSE chunks."""
     question, history = split_messages(request.messages)
-    run = AnswerRun(state.services, state.model_lock, question, history)
+    check_question(state.services.settings, question)
+    run = admit(state, question, history)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if request.stream:
-        return EventSourceResponse(_chunks(run, completion_id, state.model_name), ping=15)
-    async with aclosing(stream_answer(run)) as events:
-        async for kind, payload in events:
-            if kind == "error":
-                raise payload
-            if kind == "answer":
-                return _completion(payload, completion_id, state.model_name)
-    raise RuntimeError("the answer stream ended without an answer")
+        return QueuedEventSource(_chunks(run, completion_id, state.model_name), run.ticket, ping=15)
+    return _completion(await answer_once(run), completion_id, state.model_name)
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:

@@ -46,7 +46,8 @@ class AskRequest(FilterFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1)
+    """At most ``RAG_MAX_QUESTION_CHARS`` characters (2,000 by default), as for chat, check and search."""
     history: list[HistoryTurn] = Field(default_factory=list, max_length=20)
 
     _strip = field_validator("question")(_stripped)
@@ -57,7 +58,7 @@ class ChatRequest(FilterFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1)
     conversation_id: str | None = Field(default=None, max_length=64)
 
     _strip = field_validator("question")(_stripped)
@@ -68,7 +69,7 @@ class CheckRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    claim: str = Field(min_length=1, max_length=2000)
+    claim: str = Field(min_length=1)
 
     _strip = field_validator("claim")(_stripped)
 
@@ -78,7 +79,7 @@ class SearchRequest(FilterFields):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1)
     k: int = Field(default=6, ge=1, le=50)
     article_ids: list[str] = Field(default_factory=list, max_length=100)
 
@@ -135,7 +136,7 @@ class ChatTurnResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every error: a sentence saying what was wrong (422 responses carry FastAPI's field list instead)."""
+    """Every error: a sentence saying what was wrong (a 422 from request validation carries FastAPI's field list)."""
 
     detail: str
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Runtime configuration; build it with :func:`get_settings` and pass it down."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a rejected setting may be a secret (an API key), so errors never echo the value.
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Path(".rag")
     """Where the on-disk Chroma store, the assembled model and lock files live."""
@@ -65,6 +66,41 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """Conversations and briefings: any SQLAlchemy URL (e.g. ``postgresql+psycopg://…`` for several workers or
     machines); unset means the SQLite file ``<data_dir>/rag.db``."""
+
+    # The HTTP service's access and limits (README "Security and operations"); `rag serve` reads them at start.
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    """Keys the HTTP API accepts (``RAG_API_KEYS``, comma-separated); empty means no key is asked for."""
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest request body, counted as it arrives (chunked bodies too); one article at the length limit fits."""
+    max_question_chars: int = Field(default=2000, ge=10)
+    """Longest question, claim or search query over HTTP."""
+    max_article_chars: int = Field(default=1_000_000, ge=100, le=1_000_000)
+    """Longest article body over HTTP (never more than the ingest limit of 1,000,000)."""
+    rate_limit_per_minute: int = Field(default=120, ge=0)
+    """Requests per minute per API key (per client address when no keys are set); 0 turns the limit off."""
+    rate_limit_burst: int = Field(default=60, ge=1)
+    """Requests a client may make at once before the per-minute rate applies."""
+    max_waiting: int = Field(default=8, ge=0)
+    """Requests that may wait for the model while it answers another; beyond them, 503 with Retry-After."""
+    request_deadline_s: float = Field(default=120.0, gt=0)
+    """Longest an answer or a check may take, waiting for the model included, before a 504."""
+    briefing_deadline_s: float = Field(default=900.0, gt=0)
+    """The same for a briefing, which makes many model calls."""
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(len(key.get_secret_value()) < 16 for key in keys):
+            raise ValueError("each API key needs at least 16 characters; make one with "
+                             "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return keys
 
     @property
     def models_dir(self) -> Path:

@@ -4,33 +4,42 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.answering import AnswerRun, load_chat
-from api.deps import ServicesDep, StateDep
+from api.answering import admit, answer_once, run_with_model
+from api.deps import StateDep
 from api.errors import BadRequest
+from api.limits import check_question
 from api.schemas import AskRequest, CheckRequest, ErrorResponse
 from rag.answer import Turn
 from rag.types import Answer, ClaimVerdict
 
 router = APIRouter(prefix="/v1", tags=["answers"])
-ERRORS: dict[int | str, dict[str, object]] = {400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+ERRORS: dict[int | str, dict[str, object]] = {status: {"model": ErrorResponse} for status in (400, 422, 503, 504)}
+"""400: cannot be served; 422: over a length limit; 503: model busy (``Retry-After``) or down; 504: deadline."""
 
 
 @router.post("/ask", response_model=Answer, responses=ERRORS)
-def ask(request: AskRequest, state: StateDep) -> Answer:
+async def ask(request: AskRequest, state: StateDep) -> Answer:
     """Answer a question: every sentence cites an exact quote, or the answer says the sources don't say."""
+    settings = state.services.settings
+    check_question(settings, request.question)
+    for turn in request.history:
+        check_question(settings, turn.question, "earlier question")
     history = [Turn(t.question, t.answer) for t in request.history]
-    run = AnswerRun(state.services, state.model_lock, request.question, history, request.filters())
-    return run.ask()
+    return await answer_once(admit(state, request.question, history, request.filters()))
 
 
 @router.post("/check", response_model=ClaimVerdict, responses=ERRORS)
-def check(request: CheckRequest, services: ServicesDep, state: StateDep) -> ClaimVerdict:
+async def check(request: CheckRequest, state: StateDep) -> ClaimVerdict:
     """Fact-check a claim: supported, contradicted, or not in the sources, with the quotes behind the verdict."""
     from rag.factcheck import check_claim
 
-    with state.model_lock:  # the verifier's judge shares the one in-process model
-        load_chat(services)
+    services = state.services
+    check_question(services.settings, request.claim, "claim")
+
+    def work() -> ClaimVerdict:  # the verifier's judge shares the one in-process model: it waits its turn
         try:
             return check_claim(request.claim, services)
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
+
+    return await run_with_model(state, work, services.settings.request_deadline_s)

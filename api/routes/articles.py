@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.deps import ServicesDep
-from api.errors import NotFound
+from api.errors import NotFound, TooLong
+from api.limits import check_length
 from api.schemas import ArticleDeleted, ArticleIn, ArticleSummary, ErrorResponse, IngestResponse
 from rag.corpus import ArticleError, make_article
 from rag.ingest import LazyEmbedder, ingest_items
@@ -35,10 +36,12 @@ def add_articles(
 ) -> JSONResponse:
     """Ingest one article or a batch: unchanged ones are skipped, reprints recorded, bad items reported.
 
-    The status is 200 when at least one item was ingested, 422 when every item failed (the body says why).
+    The status is 200 when at least one item was ingested, 422 when every item failed (the body says why, e.g. a
+    body over ``RAG_MAX_ARTICLE_CHARS``).
     """
-    items = [_to_article(payload, "item 0")] if isinstance(payload, ArticleIn) else [
-        _to_article(row, f"item {n}") for n, row in enumerate(payload)
+    limit = services.settings.max_article_chars
+    items = [_to_article(payload, "item 0", limit)] if isinstance(payload, ArticleIn) else [
+        _to_article(row, f"item {n}", limit) for n, row in enumerate(payload)
     ]
     if not items:
         return JSONResponse(ErrorResponse(detail="the list of articles is empty").model_dump(), status_code=422)
@@ -48,7 +51,7 @@ def add_articles(
     return JSONResponse(body, status_code=200 if succeeded else 422)
 
 
-def _to_article(row: ArticleIn | dict[str, Any], source: str) -> Article | ItemError:
+def _to_article(row: ArticleIn | dict[str, Any], source: str, max_chars: int) -> Article | ItemError:
     try:
         item = row if isinstance(row, ArticleIn) else ArticleIn.model_validate(row)
     except ValidationError as exc:
@@ -56,9 +59,10 @@ def _to_article(row: ArticleIn | dict[str, Any], source: str) -> Article | ItemE
         ident = row.get("id") if isinstance(row, dict) else None
         return ItemError(source=str(ident) if isinstance(ident, str) and ident else source, reason=problems)
     try:
+        check_length("article body", item.body, max_chars, "RAG_MAX_ARTICLE_CHARS")
         return make_article(item.id, item.body, title=item.title, outlet=item.outlet or item.source,
                             published_at=item.published_at, url=item.url)
-    except ArticleError as exc:
+    except (ArticleError, TooLong) as exc:
         return ItemError(source=item.id, reason=str(exc))
 
 

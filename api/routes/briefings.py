@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from api.answering import load_chat
+from api.answering import run_with_model
 from api.deps import DatabaseDep, StateDep
 from api.errors import BadRequest, NotFound
+from api.limits import check_question
 from api.schemas import ErrorResponse
 from rag.briefing import BriefingError, BriefingOptions, generate_briefing
 
@@ -33,23 +34,30 @@ class BriefingOut(BriefingSummary):
     markdown: str
 
 
-@router.post("", response_model=BriefingOut, responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-def create_briefing(options: BriefingOptions, state: StateDep) -> BriefingOut:
+@router.post("", response_model=BriefingOut,
+             responses={status: {"model": ErrorResponse} for status in (400, 422, 503, 504)})
+async def create_briefing(options: BriefingOptions, state: StateDep) -> BriefingOut:
     """Generate a sourced briefing for a window (every sentence cites a verified quote), store it, return it.
 
-    Slow with the local model (several model calls); the result is also listed by ``GET /v1/briefings``.
+    Slow with the local model (several model calls); the result is also listed by ``GET /v1/briefings``. It waits
+    in the model's queue like an answer (503 when the queue is full); past ``RAG_BRIEFING_DEADLINE_S`` the client
+    gets a 504 and the briefing is still stored when it finishes.
     """
     services = state.services
-    with state.model_lock:  # the writer and the verifier's judge share the one in-process model
-        load_chat(services)
+    if options.topic:
+        check_question(services.settings, options.topic, "topic")
+
+    def work() -> BriefingOut:  # the writer and the verifier's judge share the one in-process model
         try:
             briefing = generate_briefing(services, options)
         except BriefingError as exc:
             raise BadRequest(str(exc)) from exc
-    record = services.database.get_briefing(briefing.id)
-    if record is None:
-        raise NotFound(f"briefing {briefing.id!r} was generated but not stored")
-    return BriefingOut(**_summary(record), payload=json.loads(record.payload_json), markdown=record.markdown)
+        record = services.database.get_briefing(briefing.id)
+        if record is None:
+            raise NotFound(f"briefing {briefing.id!r} was generated but not stored")
+        return BriefingOut(**_summary(record), payload=json.loads(record.payload_json), markdown=record.markdown)
+
+    return await run_with_model(state, work, services.settings.briefing_deadline_s)
 
 
 @router.get("", response_model=list[BriefingSummary])

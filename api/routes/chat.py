@@ -9,11 +9,12 @@ from contextlib import aclosing
 import anyio
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
-from api.answering import AnswerRun, stream_answer
+from api.answering import AnswerRun, QueuedEventSource, admit, stream_answer
 from api.deps import DatabaseDep, StateDep
 from api.errors import NotFound, status_and_detail
+from api.limits import check_question
 from api.schemas import ChatRequest, ChatTurnResponse, Deleted, ErrorResponse, SentenceEvent, StreamError
 from rag.answer import Turn
 from rag.db import ConversationRecord, ConversationSummary, Database
@@ -21,37 +22,48 @@ from rag.types import Answer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}}
+BUSY: dict[int | str, dict[str, object]] = {status: {"model": ErrorResponse} for status in (422, 503)}
 
 CHAT_EVENTS = """Events, in order: `conversation` (`{"conversation_id"}`), then one `sentence` per verified
 sentence (`SentenceEvent`: text, citation numbers, the cited sources), then `answer` (`ChatTurnResponse`: the whole
-`Answer` with citations, refusal state and timings), or `error` (`StreamError`) if it could not be completed."""
+`Answer` with citations, refusal state and timings), or `error` (`StreamError`: 504 past the deadline, 503 when
+the model backend fails) if it could not be completed. A full model queue is a 503 with `Retry-After` before the
+stream starts."""
 
 
-@router.post("/chat", responses={200: {"content": {"text/event-stream": {}}, "description": CHAT_EVENTS}, **NOT_FOUND})
-async def chat(request: ChatRequest, state: StateDep, database: DatabaseDep) -> EventSourceResponse:
+@router.post("/chat", responses={200: {"content": {"text/event-stream": {}}, "description": CHAT_EVENTS}, **NOT_FOUND,
+                                 **BUSY})
+async def chat(request: ChatRequest, state: StateDep, database: DatabaseDep) -> QueuedEventSource:
     """Answer in a conversation, streaming verified sentences; a follow-up is rewritten from the stored history.
 
     Without ``conversation_id`` a new conversation is started. A client that disconnects stops the generation
-    and the unfinished turn is not stored.
+    (or leaves the model's queue) and the unfinished turn is not stored.
     """
-    if request.conversation_id is None:
-        conversation_id = await run_in_threadpool(database.create_conversation, request.question)
-        history: list[Turn] = []
-    else:
-        record = await run_in_threadpool(database.get_conversation, request.conversation_id)
-        if record is None:
-            raise NotFound(f"no conversation with id {request.conversation_id!r}")
-        conversation_id = record.id
-        history = [Turn(t.question, t.answer.text) for t in record.turns]
-    run = AnswerRun(state.services, state.model_lock, request.question, history, request.filters())
+    check_question(state.services.settings, request.question)
+    run = admit(state, request.question, filters=request.filters())  # 503 now, before anything is stored
+    try:
+        if request.conversation_id is None:
+            conversation_id = await run_in_threadpool(database.create_conversation, request.question)
+            history: list[Turn] = []
+        else:
+            record = await run_in_threadpool(database.get_conversation, request.conversation_id)
+            if record is None:
+                raise NotFound(f"no conversation with id {request.conversation_id!r}")
+            conversation_id = record.id
+            history = [Turn(t.question, t.answer.text) for t in record.turns]
+    except BaseException:
+        if run.ticket is not None:
+            run.ticket.withdraw()
+        raise
+    run.history = history
 
     def store(answer: Answer) -> ChatTurnResponse:
         database.add_turn(conversation_id, request.question, answer)
         return ChatTurnResponse(conversation_id=conversation_id, position=len(history), answer=answer)
 
     events = _events(run, conversation_id, store)
-    return EventSourceResponse(_forget_if_empty(events, database, conversation_id, request.conversation_id is None),
-                               ping=15)
+    return QueuedEventSource(_forget_if_empty(events, database, conversation_id, request.conversation_id is None),
+                             run.ticket, ping=15)
 
 
 async def _events(run: AnswerRun, conversation_id: str,

@@ -1,4 +1,4 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and the model's queue."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
+from api.errors import scrub_paths
+from api.queue import QueueStatus
 from api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -37,5 +39,11 @@ def readyz(state: StateDep) -> JSONResponse:
         if part in state.problems:
             checks[part] = state.problems[part]
     ready = all(value.startswith("ok") for value in checks.values())
-    body = Readiness(ready=ready, checks=checks)
+    body = Readiness(ready=ready, checks={part: scrub_paths(value) for part, value in checks.items()})
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/v1/queue", response_model=QueueStatus)
+def queue(state: StateDep) -> QueueStatus:
+    """The model's queue: running and waiting answers now, the most seen waiting, and how many were turned away."""
+    return state.model_queue.status()

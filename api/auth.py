@@ -1,0 +1,76 @@
+"""API keys: when ``RAG_API_KEYS`` is set, every request but health and the page's own files needs one.
+
+A key is sent as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``. Keys are compared as SHA-256 digests with
+:func:`hmac.compare_digest` against every configured key, so neither the time taken nor an early exit tells a
+caller how much of a key it guessed. A key never appears in a response or a log line: requests are logged by
+the key's position in the list ("key 2").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+
+from pydantic import SecretStr
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import send_error
+
+log = logging.getLogger("api.auth")
+
+MISSING = "this API needs a key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+INVALID = "the API key is not valid"
+
+
+class RequireApiKey:
+    """Answer 401 (with ``WWW-Authenticate: Bearer``) unless the request carries one of ``keys``.
+
+    Sets ``scope["rag.client"]`` to the key's name (``key N``), which the rate limit counts by.
+    """
+
+    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr], open_paths: frozenset[str]) -> None:
+        self.app = app
+        self.open_paths = open_paths
+        self._digests = [_digest(key.get_secret_value()) for key in keys]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._digests or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        presented = presented_key(scope)
+        number = self.match(presented) if presented is not None else None
+        if number is None:
+            reason = MISSING if presented is None else INVALID
+            host = (scope.get("client") or ("unknown",))[0]
+            log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], host,
+                        "no API key" if presented is None else "wrong API key")
+            challenge = 'Bearer realm="conflict-rag"' + ("" if presented is None else ', error="invalid_token"')
+            await send_error(send, 401, reason, {"www-authenticate": challenge})
+            return
+        scope["rag.client"] = f"key {number}"
+        await self.app(scope, receive, send)
+
+    def match(self, presented: str) -> int | None:
+        """The 1-based position of the matching key, or ``None``; every key is compared, whatever matches."""
+        digest = _digest(presented)
+        found = None
+        for number, expected in enumerate(self._digests, start=1):
+            if hmac.compare_digest(digest, expected) and found is None:
+                found = number
+        return found
+
+
+def presented_key(scope: Scope) -> str | None:
+    """The key from ``Authorization: Bearer`` or ``X-API-Key``; ``None`` when neither header is there."""
+    headers = {bytes(k).lower(): bytes(v).decode("latin-1").strip() for k, v in scope["headers"]}
+    authorization = headers.get(b"authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get(b"x-api-key") or None
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
