@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api import openai_compat
-from api.auth import RequireApiKey
+from api.auth import RequireApiKey, document_keys
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimit, TokenBuckets
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(RateLimit, buckets=buckets, open_paths=open_paths())
     if settings.api_keys:
         app.add_middleware(RequireApiKey, keys=settings.api_keys, open_paths=open_paths())
+        document_keys(app, open_paths())
         log.info("API keys required on every route but %s (%d keys configured)", ", ".join(sorted(open_paths())),
                  len(settings.api_keys))
     return app

@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
+from typing import Any
 
+from fastapi import FastAPI
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -60,6 +62,27 @@ class RequireApiKey:
             if hmac.compare_digest(digest, expected) and found is None:
                 found = number
         return found
+
+
+def document_keys(app: FastAPI, open_paths: frozenset[str]) -> None:
+    """Declare the two ways to send a key in the OpenAPI schema (clients and ``/docs`` then offer them)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()  # FastAPI keeps it as app.openapi_schema: extended once, in place
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            schema["security"] = [{"bearer": []}, {"apiKey": []}]
+            for path, operations in schema.get("paths", {}).items():
+                if path in open_paths:
+                    for operation in operations.values():
+                        operation["security"] = []
+        return build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def presented_key(scope: Scope) -> str | None:

@@ -44,3 +44,30 @@ def running_server(command: list[str], health_url: str, timeout_s: float, name: 
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def serving_in_thread(app: object, timeout_s: float = 30) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on 127.0.0.1 in a thread of this process; yields its base URL.
+
+    For tests that need real HTTP (chunked bodies, concurrent clients, disconnects) with fakes injected.
+    ``log_config=None`` leaves logging alone, so uvicorn's own lines reach ``caplog``.
+    """
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on",
+                                           timeout_graceful_shutdown=5))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

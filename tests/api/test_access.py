@@ -1,0 +1,115 @@
+"""API keys over real HTTP: which routes need one, both ways of sending it, 401s that say why, keys never logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from api.app import create_app
+from rag.cli import app as cli
+from rag.cli_serve import is_loopback
+from rag.embed import Embedder
+from rag.llm import FunctionModel
+from rag.services import Services
+from rag.settings import Settings
+from tests.api.fakes import reader
+from tests.conftest import make_settings
+from tests.servers import serving_in_thread
+
+KEY = "k3y-for-the-tests-0123456789"
+OTHER = "another-key-abcdefghijklmnop"
+NEAR_MISS = KEY[:-1] + "X"
+ASIF = "What did Khwaja Asif write on X?"
+PROTECTED = [("GET", "/v1/articles"), ("GET", "/v1/models"), ("POST", "/v1/chat/completions"), ("POST", "/v1/ask"),
+             ("POST", "/v1/chat"), ("GET", "/v1/conversations"), ("GET", "/v1/briefings"), ("GET", "/v1/queue"),
+             ("GET", "/readyz"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/no-such-page")]
+
+
+@pytest.fixture
+def keyed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator[str]:
+    settings = api_settings.model_copy(update={"api_keys": [SecretStr(KEY), SecretStr(OTHER)]})
+    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(reader))
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        yield url
+
+
+def test_with_keys_set_every_route_but_health_and_the_page_files_needs_one(keyed_url: str) -> None:
+    with httpx.Client(base_url=keyed_url, timeout=60) as http:
+        for path in ("/healthz", "/", "/app.js", "/app.css", "/index.html"):
+            assert http.get(path).status_code == 200, path
+        for method, path in PROTECTED:
+            response = http.request(method, path, json={"question": ASIF})
+            assert response.status_code == 401, (method, path, response.status_code)
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert response.json() == {"detail": "this API needs a key: send it as 'Authorization: Bearer KEY' or "
+                                                 "'X-API-Key: KEY'"}
+        wrong = http.get("/v1/models", headers={"Authorization": f"Bearer {NEAR_MISS}"})
+        assert wrong.status_code == 401 and wrong.json()["detail"] == "the API key is not valid"
+        assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
+        assert http.get("/v1/models", headers={"X-API-Key": NEAR_MISS}).status_code == 401
+
+        assert http.get("/v1/models", headers={"Authorization": f"Bearer {KEY}"}).json()["data"][0]["id"] == "conflict-rag"
+        assert http.get("/v1/articles", headers={"X-API-Key": OTHER}).status_code == 200
+        answer = http.post("/v1/ask", json={"question": ASIF}, headers={"authorization": f"bearer {KEY}"})
+        assert answer.status_code == 200 and "open war" in answer.json()["text"].lower()
+        schema = http.get("/openapi.json", headers={"X-API-Key": KEY}).json()
+        assert set(schema["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+        assert schema["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_an_api_key_never_reaches_a_log_line_or_a_response(keyed_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with httpx.Client(base_url=keyed_url, timeout=60) as http:
+        bodies = [http.get("/v1/articles", headers={"Authorization": f"Bearer {NEAR_MISS}"}).text,
+                  http.get("/v1/articles", headers={"X-API-Key": KEY}).text,
+                  http.post("/v1/ask", json={"question": "x" * 3000}, headers={"X-API-Key": KEY}).text,
+                  http.get("/v1/conversations/nope", headers={"Authorization": f"Bearer {OTHER}"}).text]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "refused GET /v1/articles from 127.0.0.1: wrong API key" in logged  # the refusal is logged, the key is not
+    assert "GET /v1/articles HTTP/1.1" in logged  # uvicorn's access log ran
+    for secret in (KEY, NEAR_MISS):
+        assert secret not in logged
+        assert secret not in "".join(bodies)
+
+
+def test_rag_serve_refuses_every_interface_without_keys_and_says_how_to_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: started.append(kwargs))
+    monkeypatch.delenv("RAG_API_KEYS", raising=False)
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert refused.exit_code == 2 and started == []
+    message = " ".join(refused.output.split())
+    assert "refusing to listen on 0.0.0.0 without API keys" in message and "Set RAG_API_KEYS" in message
+    assert "Traceback" not in refused.output
+
+    short = runner.invoke(cli, ["serve", "--host", "0.0.0.0"], env={"RAG_API_KEYS": "tiny-key"})
+    assert short.exit_code == 2 and "tiny-key" not in short.output
+    assert "RAG_API_KEYS: each API key needs at least 16 characters" in " ".join(short.output.split())
+
+    assert runner.invoke(cli, ["serve", "--host", "0.0.0.0"], env={"RAG_API_KEYS": KEY}).exit_code == 0
+    assert runner.invoke(cli, ["serve"]).exit_code == 0  # 127.0.0.1 without keys is fine
+    assert [call["host"] for call in started] == ["0.0.0.0", "127.0.0.1"]
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                                ("127.0.0.2", True), ("0.0.0.0", False), ("::", False),
+                                                ("192.168.1.10", False), ("example.org", False)])
+def test_which_hosts_count_as_this_machine_only(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_keys_come_comma_separated_from_the_environment_as_secrets(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    monkeypatch.setenv("RAG_API_KEYS", f" {KEY} ,{OTHER},")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert [key.get_secret_value() for key in settings.api_keys] == [KEY, OTHER]
+    assert KEY not in repr(settings) and KEY not in str(settings.model_dump())
+    monkeypatch.delenv("RAG_API_KEYS")
+    assert make_settings(tmp_path / "data").api_keys == []
