@@ -116,7 +116,7 @@ class Answerer:
         if not hits:
             return _refuse(base, f"No indexed article matches {_describe(standalone, filters)}.", [])
         with clock("select"):
-            evidence = select_evidence(standalone, hits, self.embedder)
+            evidence = select_evidence(standalone, hits, self.embedder, stored=self.retriever.store)
         missing = missing_question_names(standalone, [f"{h.title} {h.text}" for h in hits])
         if missing:
             return _refuse(base, f"The sources searched ({_sources(evidence)}) never mention {', '.join(missing)}.",

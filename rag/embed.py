@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
@@ -55,6 +56,34 @@ def resolve_model_path(model: str) -> str:
 
 HASHING_MODEL = "hashing-fake"
 """``RAG_EMBEDDING_MODEL=hashing-fake`` selects :class:`HashingEmbedder`: subprocess tests (kill trials) without a model."""
+
+
+class QueryCache:
+    """Remembers the vectors of single texts (questions), so retrieval and the evidence step embed a question once.
+
+    Batches (ingest) pass straight through and are not kept.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 256) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.size = size
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if len(texts) != 1:
+            return self.inner.embed(texts)
+        text = texts[0]
+        if text in self._vectors:
+            self._vectors.move_to_end(text)
+        else:
+            self._vectors[text] = self.inner.embed([text])[0]
+            if len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return [self._vectors[text]]
+
+    def clear(self) -> None:
+        self._vectors.clear()
 
 
 @lru_cache(maxsize=2)

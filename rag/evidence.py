@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embed import Embedder
@@ -14,10 +16,10 @@ MAX_EVIDENCE = 6
 LEXICAL_WEIGHT = 0.4
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+class SentenceVectors(Protocol):
+    """Sentence embeddings computed at ingest (:meth:`rag.store.Store.sentence_vectors`)."""
+
+    def sentence_vectors(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, list[float]]]: ...
 
 
 def lexical_overlap(question: str, sentence: str) -> float:
@@ -27,9 +29,13 @@ def lexical_overlap(question: str, sentence: str) -> float:
 
 
 def select_evidence(
-    question: str, hits: Sequence[SearchHit], embedder: Embedder, limit: int = MAX_EVIDENCE
+    question: str, hits: Sequence[SearchHit], embedder: Embedder, limit: int = MAX_EVIDENCE,
+    stored: SentenceVectors | None = None,
 ) -> list[Evidence]:
-    """The ``limit`` most relevant distinct sentences of ``hits``, numbered 1..n best first."""
+    """The ``limit`` most relevant distinct sentences of ``hits``, numbered 1..n best first.
+
+    Sentence vectors come from ``stored`` (written at ingest); only sentences it lacks are embedded here.
+    """
     candidates: dict[tuple[str, int], tuple[SearchHit, int, int, str]] = {}
     for hit in hits:
         for span in split_sentences(hit.text):
@@ -40,12 +46,12 @@ def select_evidence(
     if not candidates:
         return []
     items = list(candidates.values())
-    vectors = embedder.embed([question] + [text for *_, text in items])
+    vectors = _sentence_vectors(list(candidates), [text for *_, text in items], embedder, stored)
+    query = np.asarray(embedder.embed([question])[0])
+    cosines = vectors @ query / np.maximum(np.linalg.norm(vectors, axis=1) * np.linalg.norm(query), 1e-12)
     scored = []
-    for (hit, start, end, text), vector in zip(items, vectors[1:], strict=True):
-        relevance = (1 - LEXICAL_WEIGHT) * max(0.0, _cosine(vectors[0], vector)) + LEXICAL_WEIGHT * lexical_overlap(
-            question, text
-        )
+    for (hit, start, end, text), cosine in zip(items, cosines.tolist(), strict=True):
+        relevance = (1 - LEXICAL_WEIGHT) * max(0.0, cosine) + LEXICAL_WEIGHT * lexical_overlap(question, text)
         scored.append((relevance, hit, start, end, text))
     scored.sort(key=lambda item: (-item[0], item[1].article_id, item[2]))
     return [
@@ -56,6 +62,22 @@ def select_evidence(
         )
         for number, (relevance, hit, start, end, text) in enumerate(scored[:limit], start=1)
     ]
+
+
+def _sentence_vectors(
+    keys: list[tuple[str, int]], texts: list[str], embedder: Embedder, stored: SentenceVectors | None
+) -> np.ndarray:
+    """One row per sentence: the stored vector when its text still matches, else embedded now."""
+    known = stored.sentence_vectors(keys) if stored is not None else {}
+    rows: list[list[float] | None] = []
+    for key, text in zip(keys, texts, strict=True):
+        stored_text, vector = known.get(key, ("", []))
+        rows.append(vector if vector and stored_text == text else None)
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        for i, vector in zip(missing, embedder.embed([texts[i] for i in missing]), strict=True):
+            rows[i] = vector
+    return np.asarray(rows, dtype=np.float64)
 
 
 def _is_heading(text: str) -> bool:

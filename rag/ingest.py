@@ -13,14 +13,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from rag.chunking import chunk_article, search_text
+from rag.chunking import chunk_article, search_text, split_sentences
 from rag.corpus import read_sources
 from rag.dedupe import DuplicateIndex, decode_signature, encode_signature, signature
 from rag.embed import Embedder
 from rag.journal import JournalEntry
 from rag.settings import Settings
 from rag.store import Store
-from rag.types import Article, Chunk, IngestReport, ItemError, ItemWarning
+from rag.types import Article, Chunk, IngestReport, ItemError, ItemWarning, Span
 
 Progress = Callable[[str], None]
 
@@ -113,7 +113,11 @@ def recover(store: Store, embedder: Embedder, settings: Settings) -> list[str]:
 
 
 def is_intact(article_id: str, store: Store) -> bool:
-    """Whether the stored article is whole: all its chunks, from its current text; a reprint's original exists."""
+    """Whether the stored article is whole: its chunks from its current text and its sentence vectors.
+
+    A reprint is whole when its original exists. A store written before sentence vectors existed is
+    upgraded by re-running ingest.
+    """
     meta = store.record_metadata(article_id)
     if meta is None:
         return False
@@ -121,7 +125,7 @@ def is_intact(article_id: str, store: Store) -> bool:
     if original_id:
         original = store.record_metadata(str(original_id))
         return original is not None and not original.get("duplicate_of") and not store.chunk_ids(article_id)
-    return chunks_match(article_id, meta, store.chunk_hashes(article_id))
+    return chunks_match(article_id, meta, store.chunk_hashes(article_id)) and store.has_sentences(article_id)
 
 
 def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str]) -> bool:
@@ -177,16 +181,20 @@ def write_article(article: Article, minhash: str, store: Store, embedder: Embedd
     """
     chunks: list[Chunk] = []
     embeddings: list[list[float]] = []
+    sentences: list[Span] = []
+    sentence_embeddings: list[list[float]] = []
     if article.duplicate_of:
         record_vector = embedder.embed([article.title])[0]
     else:
         chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
-        texts = [search_text(article.title, c.text) for c in chunks]
-        for start in range(0, len(texts), settings.embed_batch_size):
-            embeddings.extend(embedder.embed(texts[start : start + settings.embed_batch_size]))
+        embeddings = _embed_batched(embedder, [search_text(article.title, c.text) for c in chunks], settings)
         record_vector = _mean(embeddings)
+        # Each sentence once (chunks overlap), as the evidence step embeds it: no title, so vectors match.
+        sentences = split_sentences(article.body)
+        sentence_embeddings = _embed_batched(embedder, [s.text for s in sentences], settings)
     store.begin(JournalEntry(op="index", article_id=article.id, started_at=_now(), article=article, minhash=minhash))
     store.replace_chunks(article, chunks, embeddings)
+    store.replace_sentences(article.id, sentences, sentence_embeddings)
     store.put_article(article, record_vector, minhash, chunk_count=len(chunks))
     if article.duplicate_of:  # its own reprints now follow its original
         for reprint in store.reprints_of(article.id):
@@ -206,6 +214,8 @@ def remove_article(article_id: str, store: Store) -> None:
     chunk_ids = store.chunk_ids(article_id)
     if chunk_ids:
         store.delete_chunks(chunk_ids)
+    if store.has_sentences(article_id):
+        store.delete_sentences(article_id)
     if store.record_metadata(article_id) is not None:
         store.delete_record(article_id)
 
@@ -234,6 +244,13 @@ def _same_metadata(old: Article, new: Article) -> bool:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _embed_batched(embedder: Embedder, texts: list[str], settings: Settings) -> list[list[float]]:
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), settings.embed_batch_size):
+        vectors.extend(embedder.embed(texts[start : start + settings.embed_batch_size]))
+    return vectors
 
 
 def _mean(vectors: list[list[float]]) -> list[float]:

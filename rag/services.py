@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, QueryCache, load_embedder
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.store import Store
@@ -33,7 +33,7 @@ class Services:
     def embedder(self) -> Embedder:
         if self.embedder_override is not None:
             return self.embedder_override
-        return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        return QueryCache(load_embedder(self.settings.embedding_model, self.settings.embed_batch_size))
 
     @cached_property
     def retriever(self) -> HybridRetriever:

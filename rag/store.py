@@ -1,4 +1,4 @@
-"""The Chroma index: one collection of chunks (with embeddings), one of article records, one of journal and lease.
+"""The Chroma index: chunks (with embeddings), their sentences' embeddings, article records, journal and lease.
 
 On disk by default (``PersistentClient`` in the data directory, writers serialised by a file lock);
 ``RAG_CHROMA_URL`` points it at a Chroma server instead (``chroma run``), where writers on any machine are
@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 from rag.journal import ChromaLease, Journal, JournalEntry
 from rag.journal import StoreBusyError as StoreBusyError
 from rag.settings import Settings
-from rag.types import Article, Chunk, SearchFilters
+from rag.types import Article, Chunk, SearchFilters, Span
 
 LOCK_TIMEOUT_S = 60.0
 KILL_AFTER_WRITES_ENV = "RAG_TEST_KILL_AFTER_WRITES"
@@ -75,6 +75,9 @@ class Store:
             )
             self.articles = self.client.get_or_create_collection(
                 f"{settings.collection}_articles", metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+            self.sentences = self.client.get_or_create_collection(
+                f"{settings.collection}_sentences", metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
             self.meta = self.client.get_or_create_collection(f"{settings.collection}_meta", embedding_function=None)
         self.journal = Journal(self.meta)
@@ -284,12 +287,75 @@ class Store:
         ids = self.chunk_ids(article_id)
         if ids:
             self.delete_chunks(ids)
+        self.delete_sentences(article_id)
         self.delete_record(article_id)
         return True
 
-    def all_chunks(self) -> tuple[list[str], list[str], list[Metadata]]:
-        found = self.chunks.get(include=["documents", "metadatas"])
-        return list(found["ids"]), list(found["documents"]), list(found["metadatas"])
+    def all_chunks(self, page: int = 5000) -> tuple[list[str], list[str], list[Metadata]]:
+        """Every chunk as (ids, texts, metadatas), read in pages: one ``get`` of ~100k ids exceeds SQLite's limits."""
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[Metadata] = []
+        offset = 0
+        while True:
+            found = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            ids.extend(found["ids"])
+            texts.extend(found["documents"])
+            metas.extend(found["metadatas"])
+            if len(found["ids"]) < page:
+                return ids, texts, metas
+            offset += page
+
+    # Sentences ------------------------------------------------------------------------------
+
+    def replace_sentences(self, article_id: str, spans: Sequence[Span], embeddings: Sequence[Sequence[float]]) -> None:
+        """Store an article's sentence embeddings (computed once at ingest for the evidence step)."""
+        old_ids = set(self.sentences.get(where={"article_id": article_id}, include=[])["ids"])
+        ids = [sentence_id(article_id, span.start) for span in spans]
+        if spans:
+            self._before_write()
+            self.sentences.upsert(
+                ids=ids,
+                embeddings=[list(e) for e in embeddings],
+                documents=[span.text for span in spans],
+                metadatas=[{"article_id": article_id, "start": span.start, "end": span.end} for span in spans],
+            )
+            self._wrote()
+        stale = sorted(old_ids - set(ids))
+        if stale:
+            self._before_write()
+            self.sentences.delete(ids=stale)
+            self._wrote()
+
+    def delete_sentences(self, article_id: str) -> None:
+        self._before_write()
+        self.sentences.delete(where={"article_id": article_id})
+        self._wrote()
+
+    def sentence_owners(self, page: int = 5000) -> dict[str, int]:
+        """Article id → how many sentence vectors it has, read in pages."""
+        owners: dict[str, int] = {}
+        offset = 0
+        while True:
+            found = self.sentences.get(include=["metadatas"], limit=page, offset=offset)
+            for meta in found["metadatas"]:
+                owners[str(meta["article_id"])] = owners.get(str(meta["article_id"]), 0) + 1
+            if len(found["ids"]) < page:
+                return owners
+            offset += page
+
+    def has_sentences(self, article_id: str) -> bool:
+        return bool(self.sentences.get(where={"article_id": article_id}, include=[], limit=1)["ids"])
+
+    def sentence_vectors(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, list[float]]]:
+        """(article id, start offset) → (sentence text, embedding) for the stored ones among ``keys``."""
+        if not keys:
+            return {}
+        found = self.sentences.get(ids=[sentence_id(a, s) for a, s in keys], include=["documents", "embeddings", "metadatas"])
+        return {
+            (str(meta["article_id"]), int(meta["start"])): (text, [float(x) for x in vector])
+            for text, vector, meta in zip(found["documents"], found["embeddings"], found["metadatas"], strict=True)
+        }
 
     def dense_query(
         self, embedding: Sequence[float], n_results: int, filters: SearchFilters
@@ -315,7 +381,12 @@ class Store:
         )
 
     def counts(self) -> dict[str, int]:
-        return {"articles": self.articles.count(), "chunks": self.chunks.count()}
+        return {"articles": self.articles.count(), "chunks": self.chunks.count(), "sentences": self.sentences.count()}
+
+
+def sentence_id(article_id: str, start: int) -> str:
+    """A sentence's id: its article and character offset, the key the evidence step looks it up by."""
+    return f"{article_id}@{start}"
 
 
 def article_metadata(article: Article) -> Metadata:

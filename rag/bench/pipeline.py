@@ -51,7 +51,7 @@ class AnswerTiming(BaseModel):
 def measure_answers(services: Services, questions: Sequence[str], wanted: int, replay: bool = True) -> list[AnswerTiming]:
     """Ask until ``wanted`` questions have been answered by the model (refusals never reach it)."""
     chat = RecordingChat(services.chat)
-    answerer = Answerer(services.retriever, services.embedder, chat)
+    answerer = Answerer(services.retriever, services.embedder, chat, services.verifier)  # as the product runs
     services.retriever.search(questions[0], k=services.settings.top_k)  # warm: BM25 index, embedder
     timings: list[AnswerTiming] = []
     for question in questions:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import Answerer, AskOptions
+from rag.embed import QueryCache
 from rag.ingest import ingest_paths
 from rag.llm import FunctionModel, Message
 from rag.services import Services
@@ -41,6 +42,8 @@ def profile_answers(base: Settings, corpus: Path, questions: Sequence[str], repe
         profiler.start()
         for _ in range(repeats):
             for question in questions:
+                if isinstance(services.embedder, QueryCache):
+                    services.embedder.clear()  # each round pays for its question, as a new question would
                 for stage, ms in answerer.ask(question, AskOptions(k=settings.top_k)).timings.items():
                     stages.setdefault(stage, []).append(ms)
         profiler.stop()
