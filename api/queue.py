@@ -80,14 +80,12 @@ class ModelQueue:
     def reserve(self) -> Ticket:
         """A place in the line, or :class:`QueueFull` at once when ``max_waiting`` requests already wait."""
         with self._changed:
-            busy = self._running is not None or bool(self._line)
-            if busy and len(self._line) >= self.max_waiting:
+            if self._waiting() >= self.max_waiting and (self._running is not None or self._line):
                 self.rejected += 1
-                raise QueueFull(len(self._line), self._retry_after())
+                raise QueueFull(self._waiting(), self._retry_after())
             ticket = Ticket(self)
             self._line.append(ticket)
-            if busy:
-                self.peak_waiting = max(self.peak_waiting, len(self._line))
+            self.peak_waiting = max(self.peak_waiting, self._waiting())
             return ticket
 
     @contextmanager
@@ -108,9 +106,13 @@ class ModelQueue:
 
     def status(self) -> QueueStatus:
         with self._changed:
-            return QueueStatus(running=int(self._running is not None), waiting=len(self._line),
+            return QueueStatus(running=int(self._running is not None), waiting=self._waiting(),
                                max_waiting=self.max_waiting, peak_waiting=self.peak_waiting, rejected=self.rejected,
                                mean_run_s=round(self._mean_run_s, 2))
+
+    def _waiting(self) -> int:
+        """Admitted requests behind the one that holds the model (or is about to take it)."""
+        return max(0, len(self._line) + (self._running is not None) - 1)
 
     def _wait_for_turn(self, ticket: Ticket, deadline: float | None, cancelled: Callable[[], bool] | None) -> None:
         with self._changed:

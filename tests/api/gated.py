@@ -1,0 +1,43 @@
+"""A fake reader that holds the model until a test opens its gate, and a service around it on real HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import httpx
+
+from rag.llm import Message
+from tests.api.fakes import reader
+
+
+class GatedModel:
+    """Streams empty pieces every 20 ms while the gate is shut (so cancellation is seen), then the fake answer."""
+
+    name = "gated-fake"
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.calls = 0
+
+    def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
+        return "".join(self.stream(messages, max_tokens))
+
+    def stream(self, messages: Sequence[Message], max_tokens: int = 256) -> Iterator[str]:
+        self.calls += 1
+        while not self.gate.is_set():
+            time.sleep(0.02)
+            yield ""
+        yield reader(messages)
+
+
+def wait_for_queue(http: httpx.Client, timeout_s: float = 20, **expected: int) -> dict[str, float]:
+    """Poll ``GET /v1/queue`` until every field in ``expected`` has its value; the status when it does."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status: dict[str, float] = http.get("/v1/queue").json()
+        if all(status[name] == value for name, value in expected.items()):
+            return status
+        assert time.monotonic() < deadline, f"queue never reached {expected}: {status}"
+        time.sleep(0.05)
