@@ -25,9 +25,10 @@ from rag.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("api")
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self' blob:; "
                "object-src 'none'; base-uri 'none'; form-action 'self'")
-"""The page loads only its own files: even text that escaped escaping could not run a script or load one."""
+"""The page loads only its own files: even text that escaped escaping could not run a script or load one. (``blob:``
+frames are local copies of this server's briefings, fetched with the API key a frame could not send.)"""
 
 
 class WebPage(StaticFiles):

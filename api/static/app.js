@@ -3,7 +3,43 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { conversationId: null, controller: null };
+const state = { conversationId: null, controller: null, objectUrls: [] };
+const KEY_STORE = "conflict-rag-api-key";
+
+// API key: when the server answers 401 the page asks for one and keeps it for this tab only -------------------
+
+async function api(url, options = {}) {
+  const key = sessionStorage.getItem(KEY_STORE);
+  const headers = new Headers(options.headers || {});
+  if (key) headers.set("Authorization", `Bearer ${key}`);
+  const response = await fetch(url, { ...options, headers });
+  if (response.status === 401) {
+    $("key-form").hidden = false;
+    $("api-key").placeholder = key ? "API key (not accepted)" : "API key";
+  }
+  return response;
+}
+
+function useKey(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORE, key);
+  $("api-key").value = "";
+  $("key-form").hidden = true;
+  refreshConversations();
+  detectBriefingGenerator();
+}
+
+// Links and frames cannot send a header: with a key, fetch the file and point at a local copy of it.
+async function keyedUrl(url) {
+  if (!sessionStorage.getItem(KEY_STORE)) return url;
+  const response = await api(url);
+  if (!response.ok) return "about:blank";
+  const local = URL.createObjectURL(await response.blob());
+  state.objectUrls.push(local);
+  return local;
+}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -203,7 +239,7 @@ async function ask(question) {
   setBusy(true);
   let streamed = false;
   try {
-    const response = await fetch("/v1/chat", {
+    const response = await api("/v1/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify({ question, conversation_id: state.conversationId }),
@@ -243,7 +279,7 @@ function setBusy(busy) {
 // Conversations --------------------------------------------------------------------------------------------
 
 async function refreshConversations() {
-  const response = await fetch("/v1/conversations");
+  const response = await api("/v1/conversations");
   if (!response.ok) return;
   const conversations = await response.json();
   const list = $("conversations");
@@ -265,7 +301,7 @@ async function refreshConversations() {
 }
 
 async function loadConversation(id) {
-  const response = await fetch(`/v1/conversations/${encodeURIComponent(id)}`);
+  const response = await api(`/v1/conversations/${encodeURIComponent(id)}`);
   if (!response.ok) return;
   const conversation = await response.json();
   startNew();
@@ -281,7 +317,7 @@ async function loadConversation(id) {
 }
 
 async function deleteConversation(id) {
-  await fetch(`/v1/conversations/${encodeURIComponent(id)}`, { method: "DELETE" });
+  await api(`/v1/conversations/${encodeURIComponent(id)}`, { method: "DELETE" });
   if (id === state.conversationId) startNew();
   refreshConversations();
 }
@@ -298,7 +334,7 @@ function startNew() {
 
 async function refreshBriefings() {
   const list = $("briefing-list");
-  const response = await fetch("/v1/briefings");
+  const response = await api("/v1/briefings");
   list.replaceChildren();
   if (!response.ok) {
     $("briefing-status").textContent = await errorText(response);
@@ -317,18 +353,19 @@ async function refreshBriefings() {
   }
 }
 
-function readBriefing(briefing) {
+async function readBriefing(briefing) {
   const base = `/v1/briefings/${encodeURIComponent(briefing.id)}`;
+  state.objectUrls.splice(0).forEach((url) => URL.revokeObjectURL(url));
   $("briefing-title").textContent = briefing.title;
-  $("briefing-md").href = `${base}?format=md`;
-  $("briefing-html").href = `${base}?format=html`;
-  $("briefing-frame").src = `${base}?format=html`;
+  $("briefing-md").href = await keyedUrl(`${base}?format=md`);
+  $("briefing-html").href = await keyedUrl(`${base}?format=html`);
+  $("briefing-frame").src = $("briefing-html").href;
   $("briefing-reader").hidden = false;
 }
 
 async function detectBriefingGenerator() {
   try {
-    const spec = await (await fetch("/openapi.json")).json();
+    const spec = await (await api("/openapi.json")).json();
     const path = spec.paths && spec.paths["/v1/briefings"];
     $("briefing-form").hidden = !(path && path.post);
   } catch {
@@ -345,7 +382,7 @@ async function generateBriefing(event) {
   $("briefing-generate").disabled = true;
   $("briefing-status").textContent = "Generating the briefing (this takes a while with the local model)…";
   try {
-    const response = await fetch("/v1/briefings", {
+    const response = await api("/v1/briefings", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -406,6 +443,7 @@ function init() {
   });
   document.querySelectorAll(".tab").forEach((tab) => tab.addEventListener("click", () => showView(tab.dataset.view)));
   $("briefing-form").addEventListener("submit", generateBriefing);
+  $("key-form").addEventListener("submit", useKey);
   refreshConversations();
   detectBriefingGenerator();
 }

@@ -12,11 +12,19 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pydantic import SecretStr
 
+from api.app import create_app
 from rag.db import Database
+from rag.embed import Embedder
+from rag.llm import FunctionModel
+from rag.services import Services
+from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation
+from tests.api.fakes import reader
 from tests.api.live import LiveServer
 from tests.conftest import ROOT
+from tests.servers import serving_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -167,3 +175,36 @@ def test_a_refusal_is_shown_as_such_with_the_related_passages_apart(browser: Bro
     expect(page.locator("#source-link")).to_have_attribute("href", "https://theworld.org/stories/open-war")
     page.screenshot(path=str(SHOTS / "refusal-desktop.png"))
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_with_api_keys_the_page_asks_for_one_keeps_it_for_the_tab_and_sends_it(
+        browser: Browser, api_settings: Settings, real_embedder: Embedder) -> None:
+    key = "page-key-0123456789abcdef"
+    settings = api_settings.model_copy(update={"api_keys": [SecretStr(key)]})
+    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(reader))
+    services.database.save_briefing("keyed-week-10", dt.date(2026, 3, 8), dt.date(2026, 3, 2), dt.date(2026, 3, 8),
+                                    "Week 10", "{}", "# Week 10", "<!doctype html><html><body><h1>Week 10</h1></body></html>")
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        page = open_page(browser, url, 1280, 800)
+        form = page.locator("#key-form")
+        expect(form).to_be_visible()  # the conversation list was refused
+        page.fill("#api-key", "not-the-key-0123456789")
+        page.click("#key-form button")
+        expect(page.locator("#api-key")).to_have_attribute("placeholder", "API key (not accepted)")
+        page.fill("#api-key", key)
+        page.click("#key-form button")
+        expect(form).to_be_hidden()
+
+        ask(page, FIRST)
+        answer = page.locator(".message.answer").nth(0)
+        expect(answer).not_to_have_class("message answer streaming", timeout=60_000)
+        expect(answer.locator(".answer-text")).to_contain_text("open war")
+        expect(page.locator("#conversations li", has_text=FIRST)).to_have_count(1)
+
+        page.click(".tab[data-view=briefings]")
+        expect(page.locator("#briefing-form")).to_be_visible()  # the schema was read with the key
+        page.locator("#briefing-list li", has_text="Week 10").locator("button").click()
+        expect(page.frame_locator("#briefing-frame").locator("h1")).to_have_text("Week 10")
+        assert page.evaluate("sessionStorage.getItem('conflict-rag-api-key')") == key
+        assert page.evaluate("localStorage.length") == 0 and key not in page.url
+        assert page.errors == []  # type: ignore[attr-defined]
