@@ -273,12 +273,14 @@ def _register_commands() -> None:
     from rag.bench.cli import bench_command
     from rag.cli_brief import register as register_brief
     from rag.cli_doctor import doctor_command
+    from rag.cli_load import load_command
     from rag.cli_serve import serve_command
 
     app.command("eval")(eval_command)
     app.command("doctor")(doctor_command)
     app.command("serve")(serve_command)
     app.command("bench")(bench_command)
+    app.command("load")(load_command)
     register_brief(app)
 
 
