@@ -9,13 +9,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.answertype import answers, missing_question_names
+from rag.answertype import answers, is_multipart, missing_question_names
 from rag.citations import (
     MARKER,
     DraftSentence,
     Verified,
     citation_of,
     parse_markers,
+    pointed_evidence,
     quote_evidence,
     verify_sentence,
 )
@@ -137,12 +138,15 @@ class Answerer:
                 gate.discard()
                 verified = Verified(dropped=[*verified.dropped, *(s.text for s in verified.sentences)],
                                     contradicted=verified.contradicted, question=standalone)
-                # A weak reader's marker choice is noisy; the relevance ranking is not. Quote the best passage
-                # that itself answers, and the runner-up when it answers too and is nearly as relevant.
-                answering = [e for e in evidence[:3] if answers(standalone, e.text, e.text)
+                # Quote what the model pointed at ("[2]", "[1] Rahim Safi") when it answers; else the best
+                # passage that itself answers, and the runner-up when it answers too and is nearly as relevant.
+                pointed = [e for n in pointed_evidence(raw, evidence) for e in evidence if e.number == n]
+                candidates = pointed + [e for e in evidence[:3] if e not in pointed]
+                answering = [e for e in candidates if answers(standalone, e.text, e.text)
                              and not missing_question_names(standalone, [f"{e.title} {e.context or e.text}"])]
                 for item in answering[:2]:
-                    if item is answering[0] or item.relevance >= 0.9 * answering[0].relevance:
+                    same_kind = (item in pointed) == (answering[0] in pointed)
+                    if item is answering[0] or (same_kind and item.relevance >= 0.9 * answering[0].relevance):
                         gate.add(quote_evidence(item, verified), verified)
                 if not verified.sentences:
                     base.dropped, base.contradicted = verified.dropped, verified.contradicted
@@ -269,10 +273,16 @@ def _answers(question: str, verified: Verified) -> bool:
     Mujahid); topic and answer span must be in the quotes themselves.
     """
     quotes = {n: c.quote for n, c in verified.citations.items()}
-    everything = " ".join([*verified.contexts, *(f"{c.title} {c.quote}" for c in verified.citations.values())])
-    if missing_question_names(question, [everything]):
+    passages = {n: f"{c.title} {c.quote} {verified.contexts[n - 1] if n <= len(verified.contexts) else ''}"
+                for n, c in verified.citations.items()}
+    if missing_question_names(question, [" ".join(passages.values())]):
         return False
+    # A one-part question is answered by one sentence whose own passages name what it asks about: "How many
+    # died in the Kerman bombing?" is not answered by a death toll cited to a passage about Kabul.
+    own_names = not is_multipart(question)
     return any(answers(question, s.text, " ".join(quotes[n] for n in s.citations if n in quotes))
+               and not (own_names and missing_question_names(question, [passages[n] for n in s.citations
+                                                                        if n in passages]))
                for s in verified.sentences)
 
 

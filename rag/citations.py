@@ -27,7 +27,7 @@ def parse_markers(answer: str) -> list[DraftSentence]:
     Markers at the start of a sentence ("… Kabul. [2] Next …") belong to the sentence before.
     """
     drafts: list[DraftSentence] = []
-    for span in split_sentences(answer):
+    for span in split_sentences(_suffix_line_markers(answer)):
         text = span.text
         leading = re.match(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.,;]?)+", text)
         if leading and drafts:
@@ -40,6 +40,47 @@ def parse_markers(answer: str) -> list[DraftSentence]:
         elif drafts:
             drafts[-1].cited.extend(cited)
     return drafts
+
+
+_LINE_PREFIX = re.compile(r"^(\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)(\S.*)$")
+
+
+def _suffix_line_markers(answer: str) -> str:
+    """Lines written as "[2] Sentence. Sentence." (markers first, none after) become "Sentence. [2] Sentence. [2]".
+
+    Small models often number their lines that way; read as trailing markers, each line's marker would go
+    to the line before.
+    """
+    lines = answer.split("\n")
+    for i, line in enumerate(lines):
+        match = _LINE_PREFIX.match(line)
+        if match and not MARKER.search(match.group(2)):
+            markers = "".join(f"[{m}]" for m in MARKER.findall(match.group(1)))
+            lines[i] = " ".join(f"{span.text} {markers}" for span in split_sentences(match.group(2)))
+    return "\n".join(lines)
+
+
+SHORT_SPAN_WORDS = 6
+"""A cited line this short is an answer span (a name, a date, a number), not a sentence to verify."""
+
+
+def pointed_evidence(answer: str, evidence: Sequence[Evidence]) -> list[int]:
+    """Evidence numbers the model pointed at with a short answer span instead of a sentence ("[1] Rahim Safi").
+
+    A span counts when it occurs verbatim in the evidence it names. Bare markers ("[2]") do not: on the tune
+    half the 0.5B's bare choice was wrong as often as right, where the relevance ranking was right.
+    """
+    by_number = {e.number: e for e in evidence}
+    pointed: list[int] = []
+    for draft in parse_markers(answer):
+        span = draft.text.strip(" .")
+        if not span or len(span.split()) > SHORT_SPAN_WORDS:
+            continue
+        for number in draft.cited:
+            item = by_number.get(number)
+            if item is not None and span.lower() in item.text.lower() and number not in pointed:
+                pointed.append(number)
+    return pointed
 
 
 def marker_numbers(text: str) -> list[int]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pytest
 
 from rag.answer import AnswerCancelled, AskOptions
-from rag.answertype import answers, expected_type, missing_question_names
+from rag.answertype import answer_spans, answers, expected_type, is_multipart, missing_question_names
 from rag.llm import FunctionModel, Message, QueueModel
 from tests.rag.conftest import evidence_number
 
@@ -63,7 +64,8 @@ def test_an_imperative_opener_and_weekday_are_not_names() -> None:
 @pytest.mark.parametrize(
     ("question", "kind"),
     [("How many people were killed?", "number"), ("When did the clashes happen?", "date"),
-     ("Who condemned the strikes?", "name"), ("Where did Mujahid speak?", "name"), ("What did Asif write?", "any")],
+     ("Who condemned the strikes?", "name"), ("Where did Mujahid speak?", "name"), ("What did Asif write?", "any"),
+     ("What is the name of the official who spoke?", "name"), ("At around what time did he hear it?", "date")],
 )
 def test_expected_answer_type(question: str, kind: str) -> None:
     assert expected_type(question) == kind
@@ -74,6 +76,52 @@ def test_the_answer_span_must_be_of_the_asked_type_and_in_the_quote() -> None:
     assert answers("How many homes were damaged?", "At least 15 homes were damaged.", quote)
     assert not answers("How many homes were damaged?", "Homes were damaged.", quote)
     assert not answers("When were homes damaged?", "At least 15 homes were damaged.", quote)
+
+
+def test_a_clock_time_is_a_time_answer() -> None:
+    quote = "It was around 3 a.m. that we heard a loud boom and sounds of explosions here in Kabul ."
+    assert answer_spans("At around what time did Bahiss hear the explosions?", quote, "date") == ["3 a.m."]
+
+
+def test_a_person_question_is_not_answered_by_a_country() -> None:
+    quote = "“We are committed to working with Afghanistan for regional peace,” said a senior Pakistani official."
+    question = "What is the name of the senior Pakistani official who spoke?"
+    assert not answers(question, quote, quote)
+    assert answers(question, "Khwaja Asif spoke.", "Pakistan's Defense Minister Khwaja Asif spoke on Friday.")
+
+
+def test_two_part_questions_are_recognised() -> None:
+    assert is_multipart("Who called for restraint, and who mediated to end the fighting?")
+    assert not is_multipart("What is the name of the official who said Pakistan was not involved?")
+    assert not is_multipart("According to Saira Khan, how might Afghanistan retaliate?")
+
+
+def test_a_number_from_a_passage_about_something_else_does_not_answer(answerer_with) -> None:
+    """The Kerman bombing is named in one passage; a death toll from a passage about Kabul is not its answer."""
+    def reply(messages: Sequence[Message]) -> str:
+        kerman = evidence_number(messages, "Kerman")
+        kabul = evidence_number(messages, "at least six people were killed")
+        return (f"Mujahid said attacks including the January 2024 bombing in Kerman, Iran, were planned there. "
+                f"[{kerman}] According to Taliban officials, at least six people were killed. [{kabul}]")
+
+    answer = answerer_with(FunctionModel(reply)).ask("How many people were killed in the January 2024 Kerman bombing?")
+    assert answer.refused, answer.text
+
+
+def test_the_quoted_fallback_quotes_the_passage_the_model_pointed_at(answerer_with) -> None:
+    """"[n] Name" names the answer: that passage is quoted even when the ranking put another one first."""
+    question = "Who said something about the drone strikes in Kabul?"
+    chosen: list[str] = []
+
+    def reply(messages: Sequence[Message]) -> str:
+        lines = re.findall(r"^\[(\d+)\] (.*)$", messages[-1]["content"], re.M)
+        number, text, name = next((n, t, spans[0]) for n, t in reversed(lines)
+                                  if n != "1" and (spans := answer_spans(question, t, "name")) and answers(question, t, t))
+        chosen.append(text)
+        return f"[{number}] {name}"
+
+    answer = answerer_with(FunctionModel(reply)).ask(question)
+    assert answer.mode == "quoted" and [c.quote for c in answer.citations.values()] == chosen
 
 
 def test_cancelling_stops_generation(answerer_with) -> None:

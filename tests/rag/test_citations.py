@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import DraftSentence, Verified, parse_markers, verify_sentence
+from rag.citations import DraftSentence, Verified, parse_markers, pointed_evidence, verify_sentence
 from rag.types import Evidence
 from rag.verify import Verifier
 
@@ -89,3 +89,24 @@ def test_a_citation_that_does_not_support_the_sentence_is_dropped_from_it() -> N
 
 def test_markers_opening_the_next_streamed_sentence_stay_with_the_one_before() -> None:
     assert [(d.text, d.cited) for d in parse_markers("Six died. [1] Pakistan")] == [("Six died.", [1]), ("Pakistan", [])]
+
+
+def test_markers_opening_a_line_belong_to_that_line() -> None:
+    """Small models number their lines ("[2] Sentence."): each line's marker is its own, not the line before's."""
+    text = "[1] Taliban officials said six were killed.\n[2] Islamabad rejected the allegations. It called them baseless."
+    assert [(d.text, d.cited) for d in parse_markers(text)] == [
+        ("Taliban officials said six were killed.", [1]), ("Islamabad rejected the allegations.", [2]),
+        ("It called them baseless.", [2])]
+
+
+@pytest.mark.parametrize(
+    ("answer", "pointed"),
+    [
+        ("[2]", []),  # a bare marker is no span: the 0.5B's bare choice is noise
+        ("[1] six people\n[2] António Guterres", [1]),  # a span counts only where it occurs verbatim
+        ("[3] António Guterres urged both countries to engage in direct dialogue and much more.", []),  # a sentence
+        ("[9] six people", []),  # pointing nowhere
+    ],
+)
+def test_pointed_evidence(answer: str, pointed: list[int]) -> None:
+    assert pointed_evidence(answer, EVIDENCE) == pointed
