@@ -155,10 +155,9 @@ async def run_with_model(state: AppState, work: Callable[[], T], deadline_s: flo
             return work()
 
     try:
-        with anyio.fail_after(deadline_s):
+        with anyio.move_on_after(deadline_s):  # not fail_after: a TimeoutError from the work itself is no deadline
             return await anyio.to_thread.run_sync(job, abandon_on_cancel=True)
-    except TimeoutError:
-        raise DeadlineExceeded(deadline_s) from None
+        raise DeadlineExceeded(deadline_s)
     finally:
         ticket.withdraw()  # still waiting at the deadline: leave the line now
 

@@ -72,7 +72,7 @@ class ModelQueue:
         self._changed = threading.Condition()
         self._line: deque[Ticket] = deque()
         self._running: Ticket | None = None
-        self._mean_run_s = 5.0
+        self._mean_run_s = 5.0  # a first guess for Retry-After, replaced as answers are timed
         self.peak_waiting = 0
         """The most requests seen waiting behind a running one."""
         self.rejected = 0

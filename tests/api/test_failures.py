@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -11,8 +12,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.answering import run_with_model
 from api.app import create_app
+from api.deps import AppState
 from api.errors import BACKEND_DOWN, scrub_paths
+from api.queue import DeadlineExceeded, ModelQueue
 from rag.embed import Embedder
 from rag.llm import FunctionModel, Message
 from rag.services import Services
@@ -121,3 +125,29 @@ def test_a_crashing_model_gets_a_generic_500_in_the_body_and_in_the_stream(api_s
 ])
 def test_server_paths_are_cut_to_their_last_part_in_client_messages(message: str, shown: str) -> None:
     assert scrub_paths(message) == shown
+
+
+def test_work_that_cannot_be_interrupted_gets_its_504_at_the_deadline_and_then_gives_the_model_back(
+        services: Services) -> None:
+    state = AppState(services=services, model_queue=ModelQueue(max_waiting=1))
+
+    def slow() -> str:
+        time.sleep(1.0)
+        return "done"
+
+    def timing_out() -> str:
+        raise TimeoutError("the work's own timeout, not the request's deadline")
+
+    async def scenario() -> None:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="the 0.3 s"):
+            await run_with_model(state, slow, 0.3)
+        assert time.monotonic() - started < 0.9  # the client is answered at the deadline
+        assert state.model_queue.status().running == 1  # while the work finishes, holding the model
+        await asyncio.sleep(1.0)
+        assert state.model_queue.status().running == 0
+        assert await run_with_model(state, lambda: "quick", 5) == "quick"
+        with pytest.raises(TimeoutError, match="own timeout"):
+            await run_with_model(state, timing_out, 5)
+
+    asyncio.run(scenario())
