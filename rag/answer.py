@@ -118,7 +118,11 @@ class Answerer:
             return _refuse(base, f"No indexed article matches {_describe(standalone, filters)}.", [])
         with clock("select"):
             evidence = select_evidence(standalone, hits, self.embedder, stored=self.retriever.store)
-        missing = missing_question_names(standalone, [f"{h.title} {h.text}" for h in hits])
+            # Names are looked for in the whole article: an interview names its speaker once, not in every chunk.
+            articles = self.retriever.store.get_articles([h.article_id for h in hits])
+            texts = {a.id: f"{a.title}\n{a.body}" for a in articles.values()}
+            evidence = [e.model_copy(update={"context": texts.get(e.article_id, e.context)}) for e in evidence]
+        missing = missing_question_names(standalone, [texts.get(h.article_id, f"{h.title} {h.text}") for h in hits])
         if missing:
             return _refuse(base, f"The sources searched ({_sources(evidence)}) never mention {', '.join(missing)}.",
                            evidence)

@@ -167,6 +167,14 @@ class Store:
             return None
         return article_from_record(article_id, found["documents"][0], found["metadatas"][0])
 
+    def get_articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
+        """The stored articles among ``article_ids``, in one round trip."""
+        if not article_ids:
+            return {}
+        found = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents", "metadatas"])
+        return {i: article_from_record(i, d, m) for i, d, m in zip(found["ids"], found["documents"], found["metadatas"],
+                                                                   strict=True)}
+
     def list_articles(self) -> list[Article]:
         found = self.articles.get(include=["documents", "metadatas"])
         articles = [

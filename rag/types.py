@@ -134,7 +134,8 @@ class Evidence(BaseModel):
     relevance: float
     """How well the sentence matches the question (0..1)."""
     context: str = ""
-    """The chunk the sentence came from: who "he" and "these bases" are, for the answer checks."""
+    """Text around the sentence that says who "he" and "these bases" are, for the answer checks: the chunk it came
+    from, or (in answers) its whole article, since an interview names its speaker once."""
 
 
 class Citation(BaseModel):
