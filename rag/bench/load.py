@@ -9,7 +9,6 @@ cancelled (the server stops its work when the client leaves) and counted as unfi
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +19,7 @@ import httpx
 from pydantic import BaseModel
 
 from rag.bench.measure import percentile_ms
+from rag.sse_events import EventDecoder
 
 
 class LoadResult(BaseModel):
@@ -139,22 +139,11 @@ async def _chat(client: httpx.AsyncClient, question: str) -> Outcome:
 
 
 async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, Any]]:
-    """``(event, data)`` pairs of a Server-Sent Events body (data parsed as JSON when it is JSON)."""
-    event, data = "message", list[str]()
+    """``(event, data)`` pairs of a Server-Sent Events body."""
+    decoder = EventDecoder()
     async for raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line:
-            if data:
-                text = "\n".join(data)
-                try:
-                    yield event, json.loads(text)
-                except json.JSONDecodeError:
-                    yield event, text
-            event, data = "message", []
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
+        if (event := decoder.feed(raw)) is not None:
+            yield event
 
 
 async def _poll_queue(client: httpx.AsyncClient, tally: _Tally) -> None:
