@@ -101,7 +101,7 @@ def score_row(row: GoldenRow, answer: Answer, bodies: Mapping[str, str], k: int,
     if row.answerable:
         _score_retrieval(result, set(row.sources), k)
     _score_citations(result, answer, bodies, set(row.sources))
-    if row.answerable and row.evidence and not answer.refused:
+    if row.answerable and row.evidence:  # a refusal cites nothing: it found none of the gold sentences
         _score_evidence(result, answer, row)
     result.passed, result.why = _verdict(row, answer)
     if result.unsupported_entities:
@@ -226,8 +226,11 @@ def aggregate(rows: Sequence[RowResult]) -> dict[str, Any]:
         "citation_validity": _ratio(sum(r.valid_markers for r in rows), markers, empty=1.0),
         "citation_precision": _ratio(sum(r.cited_in_gold for r in answerable), cited),
         "evidence_precision": _ratio(sum(r.evidence_correct for r in gold_rows), sum(r.evidence_cited for r in gold_rows)),
-        "evidence_recall": _ratio(sum(r.gold_found for r in gold_rows if r.evidence_cited),
-                                  sum(r.gold_spans for r in gold_rows if r.evidence_cited)),
+        # Over every answerable row: a refused one found none of its gold sentences. (Counting only rows that
+        # cite, as before 2026-11-21, rose when hard questions were refused; kept as the _when_cited figure.)
+        "evidence_recall": _ratio(sum(r.gold_found for r in gold_rows), sum(r.gold_spans for r in gold_rows)),
+        "evidence_recall_when_cited": _ratio(sum(r.gold_found for r in gold_rows if r.evidence_cited),
+                                             sum(r.gold_spans for r in gold_rows if r.evidence_cited)),
         "citation_coverage": _ratio(sum(r.cited_sentences for r in rows), sentences),
         "support_rate": _ratio(sum(r.supported_sentences for r in rows), sentences),
         "self_consistency_support": _ratio(sum(r.self_supported for r in rows), sentences),

@@ -40,6 +40,9 @@ Tuned on the golden set's tune split. It is only a first cut: what is shown must
 (``rag.answertype``), so the floor can sit low enough not to refuse plainly worded answerable questions."""
 RELATED_PASSAGES = 3
 NOT_FOUND = "NOT IN SOURCES"
+RUNNER_UP_SHARE = 0.9
+"""The quoted fallback also quotes the second passage that answers when its relevance is at least this share of the
+first's (0.8 on the tune half cited more neighbours of the gold sentence without finding more gold ones)."""
 _FOLLOW_UP = re.compile(r"\b(he|she|they|it|him|her|them|his|hers|their|its|this|that|these|those|there)\b", re.I)
 _ACCUSATION = re.compile(r"\b(accus\w*|alleg\w*|claim\w*|blam\w*)\b", re.I)
 _DENIAL = re.compile(r"\b(den(y|ies|ied|ial)|reject\w*|baseless|has not|did not|never)\b", re.I)
@@ -150,7 +153,7 @@ class Answerer:
                              and not missing_question_names(standalone, [f"{e.title} {e.context or e.text}"])]
                 for item in answering[:2]:
                     same_kind = (item in pointed) == (answering[0] in pointed)
-                    if item is answering[0] or (same_kind and item.relevance >= 0.9 * answering[0].relevance):
+                    if item is answering[0] or (same_kind and item.relevance >= RUNNER_UP_SHARE * answering[0].relevance):
                         gate.add(quote_evidence(item, verified), verified)
                 if not verified.sentences:
                     base.dropped, base.contradicted = verified.dropped, verified.contradicted

@@ -40,6 +40,9 @@ _TIMES = re.compile(
     r"yesterday|today|last (week|month|year|night)|(19|20)\d\d|\d{4}s)(?!\w)", re.I)
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|\bwhich (person|official|minister|leader|analyst|spokesman|"
                      r"spokesperson|commander|expert)\b|\b(the )?name of\b|^\s*name\b", re.I)
+_ASKS_NAME = re.compile(r"\bname\b", re.I)
+_ROLES = re.compile(r"\b(official|officials|spokesman|spokesperson|spokeswoman|minister|ministry|analyst|expert|"
+                    r"diplomat|officer|commander|president|ambassador|envoy|office)\b", re.I)
 _SECOND_QUESTION = re.compile(r"\band\s+(who|whom|whose|what|which|when|where|how|around what|in what)\b", re.I)
 _GENERIC = frozenset(stem(w) for w in (
     "article articles source sources report reports reported according say said says tell told describe "
@@ -76,8 +79,11 @@ def answer_spans(question: str, sentence: str, kind: AnswerType) -> list[str]:
         return spans
     if kind == "name":
         person = bool(_PERSON.search(normalize(question)))  # a person is not a country, capital or demonym
-        return sorted(n for n in names_in(sentence) if not mentions(question, n)
-                      and not (person and n.lower() in DEMONYMS))
+        spans = sorted(n for n in names_in(sentence) if not mentions(question, n)
+                       and not (person and n.lower() in DEMONYMS))
+        if person and not _ASKS_NAME.search(normalize(question)):  # "Who said X?" — "a senior official" answers
+            spans += [m.group(0) for m in _ROLES.finditer(sentence) if not has_word(question, m.group(0))]
+        return spans
     return []
 
 

@@ -88,6 +88,7 @@ def test_a_person_question_is_not_answered_by_a_country() -> None:
     question = "What is the name of the senior Pakistani official who spoke?"
     assert not answers(question, quote, quote)
     assert answers(question, "Khwaja Asif spoke.", "Pakistan's Defense Minister Khwaja Asif spoke on Friday.")
+    assert answers("Who said they were committed to regional peace?", quote, quote)  # an unnamed speaker answers "who"
 
 
 def test_two_part_questions_are_recognised() -> None:
