@@ -28,6 +28,7 @@ DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+Backend = Annotated[str | None, typer.Option(help="local (GGUF in-process) or openai (any compatible endpoint).")]
 Since = Annotated[
     dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on/after.")
 ]
@@ -199,7 +200,7 @@ def ask(
     since: Since = None,
     until: Until = None,
     outlet: Outlet = None,
-    backend: Annotated[str | None, typer.Option(help="local (GGUF in-process) or openai (any compatible endpoint).")] = None,
+    backend: Backend = None,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -240,7 +241,7 @@ def ask(
 @app.command()
 def check(
     claim: Annotated[str, typer.Argument(help="The statement to fact-check against the indexed articles.")],
-    backend: Annotated[str | None, typer.Option(help="local (GGUF in-process) or openai (any compatible endpoint).")] = None,
+    backend: Backend = None,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
