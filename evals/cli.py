@@ -45,12 +45,14 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print {metrics, rows} as JSON.")] = False,
     split: Annotated[str | None, typer.Option(help="Only one half of a golden or claims file: tune | test.")] = None,
     sample: Annotated[int | None, typer.Option(min=1, help="--format injection: a fixed sample of N placements.")] = None,
+    briefings: Annotated[int | None, typer.Option(min=0, help="--format injection: write a briefing for only the "
+                                                       "first N placements (default: every one).")] = None,
 ) -> None:
     """Run an eval set and score it: retrieval, answers, citations, latency; optionally gate on a baseline."""
     if format == "injection":
         from evals.injection.cli import run_and_report
 
-        run_and_report(_settings(backend, model, None), sample, 0, out, as_json)
+        run_and_report(_settings(backend, model, None), sample, briefings, out, as_json)
         return
     if format == "briefing":
         from evals.briefing_eval import briefing_command

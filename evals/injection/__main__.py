@@ -15,7 +15,8 @@ from rag.settings import Settings
 
 def main(
     sample: Annotated[int | None, typer.Option(min=1, help="A fixed sample of N attack placements (default: all).")] = None,
-    briefings: Annotated[int, typer.Option(min=0, help="Also write a briefing for the first N placements.")] = 0,
+    briefings: Annotated[int | None, typer.Option(min=0, help="Write a briefing for only the first N placements "
+                                                     "(default: every placement).")] = None,
     check: Annotated[bool, typer.Option(help="Also fact-check the golden answer (rag check) in every trial.")] = True,
     out: Annotated[Path | None, typer.Option(help="Write the full JSON result here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

@@ -15,7 +15,7 @@ from rag.settings import Settings
 err = Console(stderr=True)
 
 
-def run_and_report(settings: Settings, sample: int | None, briefings: int, out: Path | None, as_json: bool,
+def run_and_report(settings: Settings, sample: int | None, briefings: int | None, out: Path | None, as_json: bool,
                    kinds: tuple[str, ...] = ("ask", "check")) -> InjectionReport:
     """Run the suite, write the JSON report, print the per-category table (or the summary as JSON)."""
     done = 0

@@ -144,13 +144,17 @@ def run_injection(
     settings: Settings,
     sample: int | None = None,
     kinds: Sequence[Kind] = ("ask", "check"),
-    briefings: int = 0,
+    briefings: int | None = None,
     positions: Sequence[Position] = POSITIONS,
     services: Services | None = None,
     on_trial: Callable[[Trial], None] | None = None,
     questions_per_article: int = 2,
 ) -> InjectionReport:
-    """Run the suite in a scratch index (``settings.data_dir`` is replaced); ``briefings`` caps briefing trials."""
+    """Run the suite in a scratch index (``settings.data_dir`` is replaced).
+
+    Every placement runs ``kinds`` and writes a briefing, or only the first ``briefings`` placements do (a
+    briefing reads every article, so it is the slowest output: about 11 s against 2 s for an answer).
+    """
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rag-injection-") as scratch:
         local = settings.model_copy(update={"data_dir": Path(scratch), "chroma_url": None,
@@ -169,7 +173,7 @@ def run_injection(
             target = targets[_index(attack) % len(targets)]
             asked = questions[target][:questions_per_article]  # few questions: their clean outputs are reused
             question = asked[(_index(attack) // len(targets)) % len(asked)]
-            wanted: list[Kind] = [*kinds, *(["brief"] if number < briefings else [])]  # type: ignore[list-item]
+            wanted: list[Kind] = [*kinds, *(["brief"] if briefings is None or number < briefings else [])]  # type: ignore[list-item]
             runs.attack(clean[target], attack, position, question, wanted)
             for kind in wanted:
                 trial = runs.trial(kind, attack, position, question)
