@@ -23,7 +23,7 @@ from rag.citations import (
 from rag.embed import Embedder
 from rag.evidence import format_evidence, select_evidence
 from rag.llm import ChatModel, LLMError, Message
-from rag.prompts import render_prompt
+from rag.prompts import load_examples, render_prompt
 from rag.retrieve import HybridRetriever
 from rag.text import normalize
 from rag.timephrases import parse_time_phrase
@@ -160,6 +160,8 @@ class Answerer:
                     return _refuse(base, f"The closest passages ({_sources(evidence)}) do not answer "
                                    f"{_describe(standalone, filters)}.", evidence)
                 base.mode = "quoted"
+            else:
+                self._add_second_passage(standalone, evidence, verified, gate)
             self._add_counter_claims(evidence, verified, gate)
         gate.open(verified)
         base.text = verified.render()
@@ -174,10 +176,7 @@ class Answerer:
         A sentence is complete when text of the next one has arrived, so markers that open the next streamed
         sentence ("… Kabul. [2] Next …") stay with the sentence they follow, as :func:`parse_markers` does.
         """
-        messages: list[Message] = [
-            {"role": "system", "content": render_prompt("answer_system")},
-            {"role": "user", "content": render_prompt("answer_user", evidence=format_evidence(evidence), question=question)},
-        ]
+        messages = answer_messages(question, evidence)
         buffer, done = "", 0
         try:
             for piece in self.chat.stream(messages, max_tokens=options.max_tokens):
@@ -203,6 +202,11 @@ class Answerer:
         sentence = verify_sentence(draft, evidence, verified, self.verifier)
         if sentence is not None:
             gate.add(sentence, verified)
+
+    def _add_second_passage(self, question: str, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
+        item = second_passage(question, evidence, verified.cited_evidence_numbers())
+        if item is not None:
+            gate.add(quote_evidence(item, verified), verified)
 
     def _add_counter_claims(self, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
         """When the answer carries an accusation and the evidence a denial (or the reverse), give both."""
@@ -291,6 +295,44 @@ def _answers(question: str, verified: Verified) -> bool:
                and not (own_names and missing_question_names(question, [passages[n] for n in s.citations
                                                                         if n in passages]))
                for s in verified.sentences)
+
+
+def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int]) -> Evidence | None:
+    """A passage to quote beside a written answer, or ``None``.
+
+    One of the three most relevant, not yet cited, that itself answers the question and is nearly as relevant
+    (``RUNNER_UP_SHARE``) as the best cited one. The quoted fallback already adds such a runner-up; done for
+    written answers too, it found more of the gold evidence on the tune half (recall 0.672 → 0.688, fact
+    accuracy 0.745 → 0.765) for a little precision (0.741 → 0.721). Only for two-part questions, it changed
+    nothing there.
+    """
+    relevance = [e.relevance for e in evidence if e.number in cited]
+    if not relevance:
+        return None
+    for item in evidence[:3]:
+        if item.number in cited or item.relevance < RUNNER_UP_SHARE * max(relevance):
+            continue
+        if answers(question, item.text, item.text) and not missing_question_names(
+                question, [f"{item.title} {item.context or item.text}"]):
+            return item
+    return None
+
+
+def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[Message]:
+    """The system rules, the worked examples as earlier turns, then the fenced evidence and the question.
+
+    Shown only the rules, the 0.5B echoed the evidence numbering ("[1] [2] [3]") in about half its replies;
+    two worked answers (invented, not from the corpus) made it write a sentence with its marker every time,
+    on the tune half. A worked refusal made it refuse answerable questions, so refusing is left to the checks.
+    """
+    messages: list[Message] = [{"role": "system", "content": render_prompt("answer_system")}]
+    for sentences, example, reply in load_examples("answer_examples"):
+        numbered = "\n".join(f"[{n}] {text}" for n, text in enumerate(sentences, start=1))
+        messages += [{"role": "user", "content": render_prompt("answer_user", evidence=numbered, question=example)},
+                     {"role": "assistant", "content": reply}]
+    messages.append({"role": "user", "content": render_prompt("answer_user", evidence=format_evidence(evidence),
+                                                              question=question)})
+    return messages
 
 
 def _mentions_period(text: str, phrase: str) -> bool:

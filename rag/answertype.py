@@ -4,7 +4,8 @@ A sentence can be true to its quote and still not answer: "How many homes were d
 answered by "at least 15 homes were damaged" in Kabul. Three checks, all against the cited quotes:
 
 - every name in the question is mentioned (demonyms count: "Chinese" ↔ "China");
-- at least ``TOPIC_SHARE`` of the question's other content words are there (the thing asked about);
+- at least ``TOPIC_SHARE`` of the question's other content words are there (the thing asked about), and a
+  verb the question shares with the quote has the same actor and target ("did Afghanistan accuse Pakistan");
 - for how many / when / who / where questions, the sentence has a short answer span of that type (a number, a
   date or time, a name) that is not already in the question and occurs verbatim in a cited quote.
 """
@@ -29,6 +30,7 @@ from rag.text import (
     numbers_in,
     stem,
 )
+from rag.verify.rules import roles_reversed
 
 AnswerType = Literal["number", "date", "name", "any"]
 
@@ -38,7 +40,7 @@ _QUANTITIES = ("dozens", "hundreds", "thousands", "millions", "several", "many",
 _TIMES = re.compile(
     r"\b(\d{1,2}(:\d\d)?\s*(a\.m\.|p\.m\.|am|pm)|overnight|morning|evening|night|nighttime|afternoon|weekend|"
     r"yesterday|today|last (week|month|year|night)|(19|20)\d\d|\d{4}s)(?!\w)", re.I)
-_PERSON = re.compile(r"^\s*(who|whom|whose)\b|\bwhich (person|official|minister|leader|analyst|spokesman|"
+_PERSON = re.compile(r"^\s*(who|whom|whose)\b|\bwhich (\w+ ){0,2}(person|official|minister|leader|analyst|spokesman|"
                      r"spokesperson|commander|expert)\b|\b(the )?name of\b|^\s*name\b", re.I)
 _ASKS_NAME = re.compile(r"\bname\b", re.I)
 _ROLES = re.compile(r"\b(official|officials|spokesman|spokesperson|spokeswoman|minister|ministry|analyst|expert|"
@@ -162,8 +164,11 @@ def missing_question_names(question: str, texts: Iterable[str]) -> list[str]:
 
 
 def answers(question: str, sentence: str, quotes: str) -> bool:
-    """Whether a sentence backed by ``quotes`` answers ``question`` (topic covered, answer span in the quote)."""
-    if not covers_topic(question, quotes):
+    """Whether a sentence backed by ``quotes`` answers ``question``.
+
+    The topic is covered, a shared verb has the question's actor and target, and an answer span is in the quote.
+    """
+    if not covers_topic(question, quotes) or roles_reversed(question, quotes):
         return False
     kind = expected_type(question)
     if kind == "any":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -38,3 +39,15 @@ def render_prompt(name: str, **values: str) -> str:
 
 def list_prompts() -> list[str]:
     return sorted(path.stem for path in PROMPTS_DIR.glob("*.txt"))
+
+
+@lru_cache
+def load_examples(name: str) -> tuple[tuple[tuple[str, ...], str, str], ...]:
+    """Worked examples in ``prompts/<name>.json``: (evidence sentences, question, answer) each."""
+    path = PROMPTS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise PromptError(f"no examples file {path}")
+    try:
+        return tuple((tuple(item["evidence"]), item["question"], item["answer"]) for item in json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PromptError(f"{path}: each example needs evidence, question and answer ({exc})") from None

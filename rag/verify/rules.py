@@ -243,6 +243,15 @@ def _role_swap(sentence: str, quote: str, s_tokens: list[_Tok], q_tokens: list[_
     return None
 
 
+def roles_reversed(text: str, quote: str) -> str | None:
+    """Whether ``text`` (a claim or a question) has a shared verb's actor and target the quote's way round.
+
+    "Which group did Afghanistan accuse Pakistan of harboring?" is not answered by "Islamabad accuses the
+    Taliban of harboring TTP militants", however well that sentence is supported.
+    """
+    return _role_swap(text, quote, _tokens(text), _tokens(quote))
+
+
 _AUXILIARIES = frozenset("has have had was were is are also then swiftly reportedly repeatedly it they".split())
 
 

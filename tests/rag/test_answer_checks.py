@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answer import AnswerCancelled, AskOptions
+from rag.answer import AnswerCancelled, AskOptions, second_passage
 from rag.answertype import answer_spans, answers, expected_type, is_multipart, missing_question_names
 from rag.llm import FunctionModel, Message, QueueModel
+from rag.types import Evidence
 from tests.rag.conftest import evidence_number
 
 
@@ -91,6 +92,22 @@ def test_a_person_question_is_not_answered_by_a_country() -> None:
     assert answers("Who said they were committed to regional peace?", quote, quote)  # an unnamed speaker answers "who"
 
 
+def test_a_sentence_with_the_question_s_actor_and_target_reversed_does_not_answer() -> None:
+    question = "Which militant group did Afghanistan accuse Pakistan of harboring and supporting?"
+    reversed_ = "Islamabad accuses the Taliban of harboring TTP militants, while Kabul insists otherwise."
+    right = "Afghanistan has accused Pakistan of harboring and supporting the Islamic State’s Khorasan branch, ISIS-K."
+    assert not answers(question, reversed_, reversed_)
+    assert answers(question, right, right)
+
+
+def test_which_role_questions_ask_for_a_person_not_a_nationality() -> None:
+    question = "Which Taliban commander led the Feb. 27 assault on the Pakistani border positions?"
+    quote = "On Feb. 27, Afghan Taliban troops stormed dozens of Pakistani border positions."
+    assert expected_type(question) == "name" and not answers(question, quote, quote)
+    assert answers(question, "Commander Hafiz Gul led it.", "Commander Hafiz Gul led the Feb. 27 assault on the "
+                   "Pakistani border positions.")
+
+
 def test_two_part_questions_are_recognised() -> None:
     assert is_multipart("Who called for restraint, and who mediated to end the fighting?")
     assert not is_multipart("What is the name of the official who said Pakistan was not involved?")
@@ -141,3 +158,19 @@ def test_max_tokens_reaches_the_model(answerer_with) -> None:
 
     answerer_with(Recording(["[1]"])).ask("How many people were killed in Kabul?", AskOptions(max_tokens=77))
     assert asked == [77]
+
+
+def _evidence(number: int, text: str, relevance: float) -> Evidence:
+    return Evidence(number=number, text=text, article_id="a", chunk_id="a:0", title="Kabul strikes", outlet=None,
+                    published_at=None, url=None, start=0, end=len(text), relevance=relevance)
+
+
+def test_a_nearly_as_relevant_passage_that_also_answers_is_quoted_beside_the_answer() -> None:
+    question = "How many homes were damaged in Kabul?"
+    cited = _evidence(1, "Local NGOs report that at least 15 homes were damaged in Kabul.", 0.80)
+    other = "Officials said 20 homes were damaged in Kabul's Bagrami district."
+    background = _evidence(3, "The strikes came after weeks of border clashes.", 0.78)
+    assert second_passage(question, [cited, _evidence(2, other, 0.75), background], {1}) == _evidence(2, other, 0.75)
+    assert second_passage(question, [cited, _evidence(2, other, 0.60), background], {1}) is None  # far less relevant
+    assert second_passage(question, [cited, background], {1}) is None  # relevant, but gives no number
+    assert second_passage(question, [cited, _evidence(2, other, 0.75)], set()) is None  # nothing written to back
