@@ -149,8 +149,7 @@ class Answerer:
                 # passage that itself answers, and the runner-up when it answers too and is nearly as relevant.
                 pointed = [e for n in pointed_evidence(raw, evidence) for e in evidence if e.number == n]
                 candidates = pointed + [e for e in evidence[:3] if e not in pointed]
-                answering = [e for e in candidates if answers(standalone, e.text, e.text)
-                             and not missing_question_names(standalone, [f"{e.title} {e.context or e.text}"])]
+                answering = [e for e in candidates if answers_alone(standalone, e)]
                 for item in answering[:2]:
                     same_kind = (item in pointed) == (answering[0] in pointed)
                     if item is answering[0] or (same_kind and item.relevance >= RUNNER_UP_SHARE * answering[0].relevance):
@@ -160,8 +159,8 @@ class Answerer:
                     return _refuse(base, f"The closest passages ({_sources(evidence)}) do not answer "
                                    f"{_describe(standalone, filters)}.", evidence)
                 base.mode = "quoted"
-            else:
-                self._add_second_passage(standalone, evidence, verified, gate)
+            elif (second := second_passage(standalone, evidence, verified.cited_evidence_numbers())) is not None:
+                gate.add(quote_evidence(second, verified), verified)
             self._add_counter_claims(evidence, verified, gate)
         gate.open(verified)
         base.text = verified.render()
@@ -202,11 +201,6 @@ class Answerer:
         sentence = verify_sentence(draft, evidence, verified, self.verifier)
         if sentence is not None:
             gate.add(sentence, verified)
-
-    def _add_second_passage(self, question: str, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
-        item = second_passage(question, evidence, verified.cited_evidence_numbers())
-        if item is not None:
-            gate.add(quote_evidence(item, verified), verified)
 
     def _add_counter_claims(self, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
         """When the answer carries an accusation and the evidence a denial (or the reverse), give both."""
@@ -312,10 +306,15 @@ def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int])
     for item in evidence[:3]:
         if item.number in cited or item.relevance < RUNNER_UP_SHARE * max(relevance):
             continue
-        if answers(question, item.text, item.text) and not missing_question_names(
-                question, [f"{item.title} {item.context or item.text}"]):
+        if answers_alone(question, item):
             return item
     return None
+
+
+def answers_alone(question: str, item: Evidence) -> bool:
+    """The evidence sentence answers the question by itself, and its article names what the question names."""
+    return answers(question, item.text, item.text) and not missing_question_names(
+        question, [f"{item.title} {item.context or item.text}"])
 
 
 def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[Message]:

@@ -107,7 +107,7 @@ class Verified:
     question: str = ""
     """The (stand-alone) question the sentences answer."""
     contexts: list[str] = field(default_factory=list)
-    """The chunks the cited evidence sentences came from."""
+    """Each cited evidence sentence's context (its chunk, or in answers its whole article), by dense number − 1."""
     generation_failed: bool = False
     _dense: dict[int, int] = field(default_factory=dict)
 
