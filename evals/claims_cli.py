@@ -10,8 +10,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from evals.claims import CLAIM_METRICS_HIGHER, CLAIM_METRICS_LOWER, ClaimRow, run_claims, sweep
+from evals.claims import (
+    CLAIM_METRICS_HIGHER,
+    CLAIM_METRICS_LOWER,
+    STRICT_CLASSES,
+    ClaimRow,
+    ClaimsResult,
+    run_claims,
+    sweep,
+)
 from evals.datasets import DatasetError, load_claims
+from evals.gate import check, compare_rows, environment, load_baseline
 from rag.settings import Settings
 
 CLAIMS_DATASET = Path("evals/datasets/claims.jsonl")
@@ -36,13 +45,15 @@ def claims_command(dataset: Path | None, split: str | None, backend: str | None,
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     verifier = build_verifier(settings, lambda: None)
+    judge_model = settings.verifier_model or settings.local_model
     result = run_claims(items, verifier, config={
         "split": split, "threshold": settings.verifier_threshold, "judge": settings.verifier_judge,
-        "judge_model": settings.verifier_model or settings.local_model, "backend": settings.backend})
+        "judge_model": judge_model, "backend": settings.backend,
+        "environment": environment(judge_model, settings.llm_threads, settings.llm_batch)})
     destination = out or Path(".rag") / "evals" / f"claims-{split or 'all'}.json"
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(result.model_dump_json(indent=1), encoding="utf-8")
-    failures = _gate(result.metrics, gate) if gate else []
+    failures = _gate(result, gate, f"claims-{split}" if split else "claims") if gate else []
     if as_json:
         sys.stdout.write(json.dumps({"metrics": result.metrics, "rows": [r.model_dump() for r in result.rows],
                                      "sweep": sweep(result.rows, _THRESHOLDS), "gate": failures}, indent=1) + "\n")
@@ -58,18 +69,18 @@ def claims_command(dataset: Path | None, split: str | None, backend: str | None,
 _THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]
 
 
-def _gate(metrics: dict[str, object], path: Path) -> list[str]:
-    baseline = json.loads(path.read_text(encoding="utf-8"))["metrics"]
-    failures = []
-    for key, floor in baseline.items():
-        value = metrics.get(key)
-        if not isinstance(value, int | float):
-            failures.append(f"{key}: missing")
-        elif key in CLAIM_METRICS_LOWER and value > floor:
-            failures.append(f"{key}: {value} above the baseline {floor}")
-        elif key in CLAIM_METRICS_HIGHER and value < floor:
-            failures.append(f"{key}: {value} below the baseline {floor}")
-    return failures
+def _gate(result: ClaimsResult, path: Path, dataset: str) -> list[str]:
+    """The shared gate (:mod:`evals.gate`): aggregates within the noise band, flipped claims by the sign test,
+    and never a new strict false accept (an edited negation, role swap, number, date or entity accepted)."""
+    try:
+        baseline = load_baseline(path, CLAIM_METRICS_HIGHER, CLAIM_METRICS_LOWER)
+    except DatasetError as exc:
+        return [str(exc)]
+    outcomes = {r.id: r.correct for r in result.rows}
+    strict = {r.id for r in result.rows if r.claim_class in STRICT_CLASSES}
+    if baseline.rows:
+        err.print(f"claims against the baseline: {compare_rows(baseline.rows, outcomes).describe()}")
+    return check(result.metrics, baseline, dataset, rows=outcomes, strict=strict, lower=CLAIM_METRICS_LOWER)
 
 
 def _print(metrics: dict[str, object], rows: list[ClaimRow]) -> None:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.datasets import DatasetError, EvalSet, find_rgb_dev, golden_set, multihop_set, rgb_set
-from evals.gate import check, improvements, load_baseline
+from evals.gate import check, compare_rows, improvements, load_baseline
 from evals.report import SUMMARY_KEYS, fmt, load_result, write_report
 from evals.runner import EvalResult, run_eval
 from rag.settings import Settings
@@ -155,7 +155,10 @@ def _gate(result: EvalResult, path: Path) -> list[str]:
     run = next((r for r in result.runs if r.pipeline == baseline.pipeline), None)
     if run is None:
         return [f"the baseline gates pipeline {baseline.pipeline!r}, which this run did not include"]
-    failures = check(run.metrics, baseline, result.dataset)
+    outcomes = {r.id: r.passed for r in run.rows}
+    if baseline.rows:
+        err.print(f"rows against the baseline: {compare_rows(baseline.rows, outcomes).describe()}")
+    failures = check(run.metrics, baseline, result.dataset, rows=outcomes)
     if not failures:
         for line in improvements(run.metrics, baseline):
             err.print(f"[green]better than baseline:[/green] {line}")

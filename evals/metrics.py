@@ -24,7 +24,8 @@ HIGHER_IS_BETTER = (
     "hit_at_k", "recall_at_k", "mrr", "fact_accuracy", "correct_refusal_rate", "citation_validity",
     "citation_precision", "evidence_precision", "evidence_recall", "citation_coverage", "support_rate",
 )
-LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_entities", "errors", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_entities", "errors", "generation_failed", "latency_p50_ms",
+                   "latency_p95_ms")
 METRIC_KEYS = HIGHER_IS_BETTER + LOWER_IS_BETTER
 
 
@@ -236,6 +237,8 @@ def aggregate(rows: Sequence[RowResult]) -> dict[str, Any]:
         "self_consistency_support": _ratio(sum(r.self_supported for r in rows), sentences),
         "unsupported_entities": sum(len(r.unsupported_entities) for r in rows),
         "errors": sum(1 for r in rows if r.error),
+        # The model raised while writing (the answer fell back to quotes): a dead model must not pass as quoting.
+        "generation_failed": sum(1 for r in rows if r.timings.get("generate_failed")),
         "pass_rate": _mean(float(r.passed) for r in rows),
         "latency_p50_ms": round(percentile(latencies, 0.5), 1),
         "latency_p95_ms": round(percentile(latencies, 0.95), 1),

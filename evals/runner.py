@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from evals.datasets import DatasetError, EvalSet, GoldenRow
+from evals.gate import environment
 from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_error, score_row
 from rag.answer import Answerer, AskOptions, Turn
@@ -92,10 +93,12 @@ def run_eval(
     chat: ChatModel | None = None,
     on_row: OnRow | None = None,
     judge_chat: ChatModel | None = None,
+    adjust: Callable[[Services], None] | None = None,
 ) -> EvalResult:
     """Index the set's corpus (in a scratch directory unless ``reuse_data_dir``) and run each pipeline.
 
-    ``k`` is article-level: Hit@k and Recall@k look at the first ``k`` distinct articles retrieved.
+    ``k`` is article-level: Hit@k and Recall@k look at the first ``k`` distinct articles retrieved. ``adjust``
+    sees the built services before the first question (a test swaps a part in to plant a regression).
     """
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown or not pipelines:
@@ -109,6 +112,8 @@ def run_eval(
         })
         services = Services(settings, embedder_override=embedder, chat_override=chat)
         report = ingest_items([*articles, *errors], services.store, services.embedder, settings)
+        if adjust is not None:
+            adjust(services)
         indexed = {a.id: a.body for a in services.store.list_articles() if not a.duplicate_of}
         rows = [_through_reprints(r, report.duplicates) for r in eval_set.rows]
         today = max((a.published_at for a in articles if a.published_at), default=dt.date.today())
@@ -123,7 +128,8 @@ def run_eval(
         dataset=eval_set.name,
         created_at=dt.datetime.now(dt.UTC),
         config={"k": k, "top_k": settings.top_k, "chunk_size": settings.chunk_size, "backend": settings.backend,
-                "embedding_model": settings.embedding_model, "today": today.isoformat()},
+                "embedding_model": settings.embedding_model, "today": today.isoformat(),
+                "environment": environment(runs[0].model if runs else "", settings.llm_threads, settings.llm_batch)},
         corpus={"articles": len(indexed), "reprints": report.duplicates, "skipped_rows": eval_set.skipped,
                 "failed": [e.model_dump() for e in report.failed]},
         runs=runs,

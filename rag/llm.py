@@ -32,11 +32,12 @@ class ChatModel(Protocol):
 class LlamaCppModel:
     """A GGUF model run in-process by llama.cpp; loaded once, greedy decoding for repeatable answers."""
 
-    def __init__(self, path: Path, threads: int = 2, context: int = 4096) -> None:
+    def __init__(self, path: Path, threads: int = 2, context: int = 4096, batch: int = 512) -> None:
         from llama_cpp import Llama
 
         self.name = path.stem
-        self._llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False, seed=0)
+        self._llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=batch, verbose=False,
+                            seed=0)
 
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         return "".join(self.stream(messages, max_tokens))
@@ -129,7 +130,7 @@ def build_chat_model(settings: Settings) -> ChatModel:
     from rag.model_files import MODELS, ensure_model
 
     path = settings.model_path or ensure_model(MODELS[settings.local_model], settings.models_dir)
-    return LlamaCppModel(path, settings.llm_threads, settings.llm_context)
+    return LlamaCppModel(path, settings.llm_threads, settings.llm_context, settings.llm_batch)
 
 
 # Fakes for unit tests -----------------------------------------------------------------------

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     model_path: Path | None = None
     """An explicit GGUF file; overrides ``local_model``."""
     llm_threads: int = Field(default=2, ge=1)
+    llm_batch: int = Field(default=512, ge=8)
+    """llama.cpp's prompt batch size (``n_batch``); like the thread count it changes float summation order, so
+    a greedy answer near a tie can differ (the eval gate's noise band was measured over both)."""
     llm_context: int = Field(default=4096, ge=512)
     llm_max_tokens: int = Field(default=256, ge=16)
     llm_base_url: str | None = None

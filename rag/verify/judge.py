@@ -37,21 +37,23 @@ def judge_messages(claim: str, passage: str) -> list[Message]:
 
 
 def _p_from_logprobs(candidates: dict[str, float]) -> float:
-    """Normalised probability of yes among the yes/no tokens seen (0.5 when neither is)."""
+    """Normalised probability of yes among the yes/no tokens seen; 0 when neither is (the judge fails closed:
+    a reply that is neither yes nor no is no evidence of support, and 0.5 would pass a 0.5 threshold)."""
     yes = sum(math.exp(v) for k, v in candidates.items() if k in _YES)
     no = sum(math.exp(v) for k, v in candidates.items() if k in _NO)
-    return yes / (yes + no) if yes + no > 0 else 0.5
+    return yes / (yes + no) if yes + no > 0 else 0.0
 
 
 class LlamaCppJudge:
     """A GGUF model in its own llama.cpp context (never the generator's, whose state a stream holds)."""
 
-    def __init__(self, path: Path, threads: int = 2, context: int = 1024) -> None:
+    def __init__(self, path: Path, threads: int = 2, context: int = 1024, batch: int = 512) -> None:
         from llama_cpp import Llama
 
         self.name = f"{path.stem} (judge)"
         self.calls = 0
-        self._llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, verbose=False, seed=0)
+        self._llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=min(batch, context),
+                            verbose=False, seed=0)
         self._yes_ids = self._single_ids(_YES)
         self._no_ids = self._single_ids(_NO)
 
@@ -85,7 +87,7 @@ class LlamaCppJudge:
         top = float(np.max(logits))
         yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
         no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
-        return yes / (yes + no) if yes + no > 0 else 0.5
+        return yes / (yes + no) if yes + no > 0 else 0.0
 
 
 def _chatml(messages: Sequence[Message]) -> str:

@@ -100,4 +100,4 @@ def build_judge(settings: Settings) -> EntailmentJudge:
     name = settings.verifier_model or settings.local_model
     path = settings.model_path if settings.model_path and name == settings.local_model else ensure_model(
         MODELS[name], settings.models_dir)
-    return LlamaCppJudge(path, settings.llm_threads)
+    return LlamaCppJudge(path, settings.llm_threads, batch=settings.llm_batch)

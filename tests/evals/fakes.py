@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from rag.llm import FunctionModel, Message
 
@@ -28,3 +29,57 @@ def extractive_model() -> FunctionModel:
 def declining_model() -> FunctionModel:
     """A worsened reader: declines everything (what a broken prompt or model swap might do)."""
     return FunctionModel(lambda _: "NOT IN SOURCES")
+
+
+# Planted regressions: the pipeline degraded on purpose, so the gate's tests show it still catches a real one.
+
+
+def forgetful_model(every: int = 3) -> FunctionModel:
+    """A worsened reader: declines every ``every``-th question it is asked (a model that has started to fail)."""
+    asked = [0]
+
+    def reply(messages: Sequence[Message]) -> str:
+        if _EVIDENCE_LINE.search(messages[-1]["content"]) is None:
+            return extractive_reply(messages)
+        asked[0] += 1
+        return "NOT IN SOURCES" if asked[0] % every == 0 else extractive_reply(messages)
+
+    return FunctionModel(reply)
+
+
+def embellishing_model() -> FunctionModel:
+    """A worsened reader: after the evidence it copies, it adds a casualty figure no passage gives."""
+
+    def reply(messages: Sequence[Message]) -> str:
+        answer = extractive_reply(messages)
+        marker = re.search(r"\[(\d+)\]$", answer)
+        return f"{answer} Officials said 917 people were killed [{marker.group(1)}]." if marker else answer
+
+    return FunctionModel(reply)
+
+
+class AcceptEverything:
+    """A verifier whose checks have been switched off: every sentence passes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def check(self, sentence: str, quote: str) -> Any:
+        verdict = self.inner.check(sentence, quote)
+        return verdict.model_copy(update={"supported": True, "label": "supported", "reason": "planted: accepted"})
+
+
+class DropBestPassage:
+    """A retriever that loses its best-ranked passage for every query."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def search(self, query: str, k: int = 6, filters: Any = None) -> list[Any]:
+        return list(self.inner.search(query, k + 1, filters))[1:]

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from evals.datasets import golden_set
-from evals.gate import Baseline, check, improvements, load_baseline, metrics_of
+from evals.gate import NEVER_TOLERATED, Baseline, check, compare_rows, improvements, load_baseline, metrics_of
 from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from evals.runner import PipelineRun as RunResult
 from evals.runner import run_eval
 from rag.embed import HashingEmbedder
+from rag.services import Services
 from tests.conftest import GOLDEN, ROOT, SEED_DIR, make_settings
-from tests.evals.fakes import declining_model
+from rag.llm import FunctionModel
+from tests.evals.fakes import (
+    AcceptEverything,
+    DropBestPassage,
+    declining_model,
+    embellishing_model,
+    extractive_model,
+    forgetful_model,
+)
 
 BASELINE = ROOT / "evals" / "baseline.json"
 RAG = ROOT / ".venv" / "bin" / "rag"
@@ -81,3 +93,115 @@ def test_gate_passes_a_result_at_the_baseline(degraded_result: Path, tmp_path: P
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert '"gate": []' in run.stdout
+
+
+# Regression versus noise ---------------------------------------------------------------------------------------
+
+
+def test_row_flips_are_paired_and_tested_against_chance() -> None:
+    flips = compare_rows({"a": True, "b": True, "c": False, "d": True}, {"a": False, "b": True, "c": True})
+    assert (flips.regressed, flips.recovered, flips.missing) == (["a"], ["c"], ["d"])
+    assert flips.p_value == 0.75  # one each way: P(X >= 1 | n = 2) = 3/4
+    assert compare_rows({"a": True}, {"a": False}).p_value == 0.5
+    five_down = compare_rows({str(i): True for i in range(5)}, {str(i): False for i in range(5)})
+    assert five_down.p_value == 0.5 ** 5 and "5 rows pass -> fail" in five_down.describe()
+
+
+def _rows(passed: int, total: int) -> dict[str, bool]:
+    return {f"q{i}": i < passed for i in range(total)}
+
+
+def test_one_flipped_row_is_noise_many_are_a_regression() -> None:
+    floor = Baseline(dataset="d", model="m", why="t", metrics={"fact_accuracy": 0.74, "errors": 0},
+                     tolerance={"fact_accuracy": 0.02, "errors": 5}, rows=_rows(37, 50))
+    assert check({"fact_accuracy": 0.72, "errors": 0}, floor, rows=_rows(36, 50)) == []
+    failures = check({"fact_accuracy": 0.64, "errors": 0}, floor, rows=_rows(32, 50))
+    assert any("below the baseline 0.74 (noise band 0.02)" in f for f in failures)
+    assert any("more rows regressed than noise explains" in f and "q32, q33" in f for f in failures)
+    # Five rows down and none up fails the sign test even where the aggregate band would allow it.
+    wide = floor.model_copy(update={"tolerance": {"fact_accuracy": 0.2}})
+    assert [f.split(":")[0] for f in check({"fact_accuracy": 0.64, "errors": 0}, wide, rows=_rows(32, 50))] == [
+        "more rows regressed than noise explains (level 0.05)"]
+    # Errors are never noise, whatever the tolerance says; nor is a row that vanished.
+    assert check({"fact_accuracy": 0.74, "errors": 1}, floor, rows=_rows(37, 50)) == [
+        "errors: 1 is above the baseline 0.0"]
+    assert check({"fact_accuracy": 0.74, "errors": 0}, floor, rows=_rows(37, 49)) == [
+        "rows missing from the run: q49"]
+
+
+def test_a_strict_row_that_regresses_always_fails() -> None:
+    floor = Baseline(dataset="claims-test", model="m", why="t", metrics={"strict_false_accepts": 2},
+                     rows={"neg-1": True, "para-1": True})
+    ok = check({"strict_false_accepts": 2}, floor, rows={"neg-1": True, "para-1": False}, strict={"neg-1"},
+               lower=("strict_false_accepts",))
+    assert ok == []  # a paraphrase rejected once is noise
+    bad = check({"strict_false_accepts": 2}, floor, rows={"neg-1": False, "para-1": True}, strict={"neg-1"},
+                lower=("strict_false_accepts",))
+    assert bad == ["strict rows regressed (never tolerated): neg-1"]
+
+
+@pytest.mark.parametrize("path", [BASELINE, ROOT / "evals" / "claims_baseline.json"])
+def test_committed_baselines_carry_rows_environment_and_the_measured_band(path: Path) -> None:
+    committed = Baseline.model_validate_json(path.read_text())
+    assert len(committed.rows) >= 60 and committed.level == 0.05
+    assert {"model", "llama_cpp", "cpu", "threads", "batch"} <= set(committed.environment)
+    configs = committed.noise["configurations"]
+    assert len(configs) >= 3 and {c["threads"] for c in configs} >= {1, 2}
+    assert all(isinstance(c["rows_flipped"], int) for c in configs)
+    assert all(not committed.tolerance.get(name) for name in NEVER_TOLERATED)
+    assert "generation_failed" in committed.metrics or path.name.startswith("claims")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
+    """The seed eval (test half) with a content-dependent reader: as is, twice, and with two planted regressions."""
+    rows = golden_set(GOLDEN, [SEED_DIR], "test")
+    def accept_everything(services: Services) -> None:
+        services.verifier = AcceptEverything(services.verifier)
+
+    def drop_best_passage(services: Services) -> None:
+        services.retriever = DropBestPassage(services.retriever)  # type: ignore[assignment]
+
+    variants: dict[str, tuple[Callable[[], FunctionModel], Callable[[Services], None] | None]] = {
+        "reference": (extractive_model, None),
+        "rerun": (extractive_model, None),
+        "retriever drops the best passage": (extractive_model, drop_best_passage),
+        "reader declines every sixth question": (lambda: forgetful_model(every=6), None),
+        "verifier accepts an invented casualty figure": (embellishing_model, accept_everything),
+    }
+    runs = {}
+    for name, (reader, adjust) in variants.items():
+        result = run_eval(rows, make_settings(tmp_path_factory.mktemp("planted") / "data", verifier_judge="off"),
+                          embedder=HashingEmbedder(), chat=reader(), adjust=adjust)
+        runs[name] = result.runs[0]
+    return runs
+
+
+def _baseline_from(run: RunResult) -> Baseline:
+    """A baseline measured on ``run`` with the committed band and level (what CI would hold it to)."""
+    committed = load_baseline(BASELINE)
+    return committed.model_copy(update={
+        "dataset": "seed_golden-test", "rows": {r.id: r.passed for r in run.rows},
+        "metrics": {k: run.metrics[k] for k in committed.metrics if run.metrics.get(k) is not None}})
+
+
+@pytest.mark.parametrize("regression", ["retriever drops the best passage", "reader declines every sixth question",
+                                        "verifier accepts an invented casualty figure"])
+def test_the_gate_catches_a_planted_regression(planted: dict[str, RunResult], regression: str) -> None:
+    baseline = _baseline_from(planted["reference"])
+    rerun = planted["rerun"]
+    assert check(rerun.metrics, baseline, "seed_golden-test", rows={r.id: r.passed for r in rerun.rows}) == []
+    degraded = planted[regression]
+    failures = check(degraded.metrics, baseline, "seed_golden-test", rows={r.id: r.passed for r in degraded.rows})
+    assert failures, f"{regression} passed the gate: {degraded.metrics}"
+
+
+def test_an_honest_verifier_keeps_the_invented_figure_out(planted: dict[str, RunResult]) -> None:
+    """The same embellishing reader with the real verifier passes: the gate fails the verifier, not the reader."""
+    rows = golden_set(GOLDEN, [SEED_DIR], "test")
+    with tempfile.TemporaryDirectory() as scratch:
+        run = run_eval(rows, make_settings(Path(scratch) / "data", verifier_judge="off"), embedder=HashingEmbedder(),
+                       chat=embellishing_model()).runs[0]
+    assert run.metrics["unsupported_entities"] == 0
+    assert check(run.metrics, _baseline_from(planted["reference"]), "seed_golden-test",
+                 rows={r.id: r.passed for r in run.rows}) == []

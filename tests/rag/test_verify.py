@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from rag.verify import Verifier, check_rules
@@ -95,3 +97,10 @@ def test_a_quotation_checked_against_itself_is_supported() -> None:
     assert check_rules(quote, quote).label == "supported"
     bare = "“The skies over Kabul may soon be filled with more than drones.”"
     assert check_rules(bare, bare).label == "supported"
+
+
+def test_the_judge_fails_closed_when_its_reply_is_neither_yes_nor_no() -> None:
+    from rag.verify.judge import _p_from_logprobs
+
+    assert _p_from_logprobs({"The": -0.1, "Maybe": -2.0}) == 0.0  # was 0.5, which passed the 0.5 threshold
+    assert _p_from_logprobs({"yes": math.log(0.6), "no": math.log(0.2)}) == pytest.approx(0.75)
