@@ -70,8 +70,11 @@ _THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(13)]
 
 
 def _gate(result: ClaimsResult, path: Path, dataset: str) -> list[str]:
-    """The shared gate (:mod:`evals.gate`): aggregates within the noise band, flipped claims by the sign test,
-    and never a new strict false accept (an edited negation, role swap, number, date or entity accepted)."""
+    """The shared gate (:mod:`evals.gate`) over the claims benchmark.
+
+    Aggregates within the noise band, flipped claims by the sign test, and never a new strict false accept (an
+    edited negation, role swap, number, date or entity accepted).
+    """
     try:
         baseline = load_baseline(path, CLAIM_METRICS_HIGHER, CLAIM_METRICS_LOWER)
     except DatasetError as exc:

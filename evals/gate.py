@@ -116,6 +116,7 @@ def check(metrics: Mapping[str, Any], baseline: Baseline, dataset: str | None = 
         rows: The run's per-row outcomes; with the baseline's rows they are compared pairwise.
         strict: Row ids whose regression always fails (no chance allowance).
         lower: Metrics for which lower is better (ceilings); every other gated metric is a floor.
+
     """
     failures: list[str] = []
     if dataset is not None and dataset != baseline.dataset:

@@ -1,5 +1,6 @@
-"""How much a gated eval moves when nothing but the arithmetic changes: saved results of the same code under
-different thread counts, batch sizes or machines, compared row by row with the first.
+"""How much a gated eval moves when nothing but the arithmetic changes.
+
+Saved results of the same code under different thread counts, batch sizes or machines, compared row by row.
 
 ``python -m evals.noise REFERENCE.json OTHER.json ... [--json]`` prints, for each other result, the rows that
 flipped and how far each gated figure moved, then the widest move per metric in the worse direction: the measured

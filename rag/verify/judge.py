@@ -37,8 +37,10 @@ def judge_messages(claim: str, passage: str) -> list[Message]:
 
 
 def _p_from_logprobs(candidates: dict[str, float]) -> float:
-    """Normalised probability of yes among the yes/no tokens seen; 0 when neither is (the judge fails closed:
-    a reply that is neither yes nor no is no evidence of support, and 0.5 would pass a 0.5 threshold)."""
+    """Normalised probability of yes among the yes/no tokens seen; 0 when neither is.
+
+    The judge fails closed: a reply that is neither yes nor no is no evidence of support (0.5 passed 0.5).
+    """
     yes = sum(math.exp(v) for k, v in candidates.items() if k in _YES)
     no = sum(math.exp(v) for k, v in candidates.items() if k in _NO)
     return yes / (yes + no) if yes + no > 0 else 0.0

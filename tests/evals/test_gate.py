@@ -15,9 +15,9 @@ from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 from evals.runner import PipelineRun as RunResult
 from evals.runner import run_eval
 from rag.embed import HashingEmbedder
+from rag.llm import FunctionModel
 from rag.services import Services
 from tests.conftest import GOLDEN, ROOT, SEED_DIR, make_settings
-from rag.llm import FunctionModel
 from tests.evals.fakes import (
     AcceptEverything,
     DropBestPassage,
