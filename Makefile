@@ -5,12 +5,19 @@ PYTHON ?= python3
 QUESTION ?= What did Khwaja Asif write on X?
 export HF_HUB_OFFLINE := 1
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# llama.cpp is built for a fixed instruction set (AVX2/FMA/F16C), not -march=native: a native build on a Xeon with
+# AMX faults in `ldtilecfg` where the VM does not grant AMX state (seen here: every generation segfaulted), and one
+# code path on every x86-64 CPU keeps greedy answers closer across machines (README "The gate and its noise band").
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 
 .PHONY: setup demo serve test eval quality lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# Built from source with the flags above, never from a wheel cached by an earlier (native) build.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir --no-binary llama-cpp-python \
+	  'llama-cpp-python[server]>=0.3'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
