@@ -127,9 +127,8 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
     missing_names = sorted(n for n in names_in(sentence) if not has_word(quote, n))
     demonym_only = [n for n in missing_names if mentions(quote, n)]
     missing_names = [n for n in missing_names if n not in demonym_only]
-    if missing_names:
-        findings.append(("contradicted" if related and names_in(quote) - names_in(sentence) else "unsupported",
-                         f"{', '.join(missing_names)} not named in the quote"))
+    if missing_names:  # a name the quote lacks is something it does not say, never something it contradicts
+        findings.append(("unsupported", f"{', '.join(missing_names)} not named in the quote"))
     for s_tok in covered:
         matches = [q for q in q_tokens if q.stem == s_tok.stem]
         if matches and all(q.negated != s_tok.negated for q in matches):

@@ -52,10 +52,11 @@ AIRSTRIKES = ("Since the Taliban seized control of Afghanistan in August 2021, P
         ("Mujahid said the Crocus City Hall massacre in Moscow took place in March 2023.", MASSACRE, "contradicted"),
         ("On Feb. 28, Afghan Taliban troops stormed dozens of Pakistani border positions.", FEB27, "contradicted"),
         ("On March 27, Afghan Taliban troops stormed dozens of Pakistani border positions.", FEB27, "contradicted"),
-        # entity swap; names are whole words, accents count
-        ("Mujahid said the bases were used to plan the bombing in Kerman, Iraq.", MASSACRE, "contradicted"),
-        ("Antonio Guterres urged both countries to engage in direct dialogue.", GUTERRES, "contradicted"),
-        ("Iranian officials said at least six people were killed.", CASUALTIES, "contradicted"),
+        # entity swap: rejected, but as unsupported (a name the quote lacks is never a contradiction); names are
+        # whole words, accents count
+        ("Mujahid said the bases were used to plan the bombing in Kerman, Iraq.", MASSACRE, "unsupported"),
+        ("Antonio Guterres urged both countries to engage in direct dialogue.", GUTERRES, "unsupported"),
+        ("Iranian officials said at least six people were killed.", CASUALTIES, "unsupported"),
         # a reported claim stated as fact, and text the quote does not address
         ("Pakistan carried out drone strikes in Kabul.", DRONES, "unsupported"),
         ("The weather in Kabul was sunny and pleasant all week.", CASUALTIES, "unsupported"),
