@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
@@ -22,6 +22,7 @@ from rag.llm import ChatModel, LLMError, Message
 from rag.model_files import ModelFileError
 from rag.services import Services
 from rag.types import Answer, AnswerSentence, Citation, SearchFilters
+from rag.usage import MeteredModel, Usage, metering
 
 T = TypeVar("T")
 
@@ -73,6 +74,8 @@ class AnswerRun:
     deadline: float | None = None
     """When the answer must be done (a :func:`time.monotonic` time); ``None``: no limit."""
     deadline_s: float | None = None
+    usage: Usage = field(default_factory=Usage)
+    """The tokens the model used for this answer (reader, rewrite, judge), set when :meth:`ask` returns."""
 
     def ask(self, on_sentence: Callable[[AnswerSentence, dict[int, Citation]], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> Answer:
@@ -85,11 +88,14 @@ class AnswerRun:
         settings = services.settings
         options = AskOptions(history=list(self.history), filters=self.filters or SearchFilters(), k=settings.top_k,
                              max_tokens=settings.llm_max_tokens, cancelled=cancelled)
-        with self.queue.slot(self.ticket, self.deadline, cancelled):
-            load_chat(services)
-            answerer = Answerer.from_services(services)
-            answerer.chat = CancellableModel(answerer.chat, cancelled, self.deadline, self.deadline_s)
-            return answerer.ask(self.question, options, on_sentence=on_sentence)
+        with self.queue.slot(self.ticket, self.deadline, cancelled), metering() as meter:
+            try:
+                load_chat(services)
+                answerer = Answerer.from_services(services)
+                answerer.chat = CancellableModel(MeteredModel(answerer.chat), cancelled, self.deadline, self.deadline_s)
+                return answerer.ask(self.question, options, on_sentence=on_sentence)
+            finally:
+                self.usage = meter.total
 
 
 def admit(state: AppState, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None) -> AnswerRun:

@@ -49,7 +49,8 @@ class RequireApiKey:
             log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], host,
                         "no API key" if presented is None else "wrong API key")
             challenge = 'Bearer realm="conflict-rag"' + ("" if presented is None else ', error="invalid_token"')
-            await send_error(send, 401, reason, {"www-authenticate": challenge})
+            await send_error(scope, send, 401, reason, {"www-authenticate": challenge},
+                             "missing_api_key" if presented is None else "invalid_api_key")
             return
         scope["rag.client"] = f"key {number}"
         await self.app(scope, receive, send)

@@ -44,7 +44,7 @@ class BodyLimit:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -55,7 +55,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -68,9 +68,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
-        await send_error(send, 413, f"the request body is over the limit of {self.max_bytes:,} bytes "
-                                    "(RAG_MAX_REQUEST_BYTES)", {"connection": "close"})
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        await send_error(scope, send, 413, f"the request body is over the limit of {self.max_bytes:,} bytes "
+                                           "(RAG_MAX_REQUEST_BYTES)", {"connection": "close"})
 
 
 class TokenBuckets:
@@ -121,8 +121,8 @@ class RateLimit:
             wait = self.buckets.take(client)
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
-                await send_error(send, 429, f"too many requests: this server allows {self.buckets.rate * 60:g} a "
-                                            f"minute per client (RAG_RATE_LIMIT_PER_MINUTE); try again in {seconds} s",
+                await send_error(scope, send, 429, f"too many requests: this server allows {self.buckets.rate * 60:g} a "
+                                                   f"minute per client (RAG_RATE_LIMIT_PER_MINUTE); try again in {seconds} s",
                                  {"retry-after": str(seconds)})
                 return
         await self.app(scope, receive, send)

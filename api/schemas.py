@@ -136,9 +136,30 @@ class ChatTurnResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every error: a sentence saying what was wrong (a 422 from request validation carries FastAPI's field list)."""
+    """An error: a sentence saying what was wrong (a 422 from request validation carries FastAPI's field list).
+
+    Every route answers errors so but the OpenAI-compatible ones, which use :class:`OpenAIErrorResponse`.
+    """
 
     detail: str
+
+
+class OpenAIError(BaseModel):
+    """OpenAI's error object, which its client libraries parse into ``message``, ``type``, ``param`` and ``code``."""
+
+    message: str
+    type: str
+    """``invalid_request_error``, ``authentication_error``, ``rate_limit_error`` or ``server_error``."""
+    param: str | None = None
+    """The request field at fault, when one is (``messages``, ``model``)."""
+    code: str | None = None
+    """A stable slug for the failure: ``invalid_api_key``, ``rate_limit_exceeded``, ``queue_full``, …"""
+
+
+class OpenAIErrorResponse(BaseModel):
+    """Every error on the OpenAI-compatible routes (``/v1/chat/completions``, ``/v1/models``)."""
+
+    error: OpenAIError
 
 
 class Health(BaseModel):

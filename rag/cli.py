@@ -1,4 +1,8 @@
-"""The ``rag`` command line: ingest, search, ask, brief, eval, serve, bench; each with ``--json``."""
+"""The ``rag`` command line: ingest, search, ask, brief, eval, serve, bench; each with ``--json``.
+
+Text from articles (titles, outlets, quotes, ids) and from the model is printed as :class:`rich.text.Text`, never
+parsed as Rich markup: a title like ``[/bold]`` or ``[link=…]`` prints as itself.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from rag.ingest import LazyEmbedder, delete_article, ingest_paths
 from rag.services import Services
@@ -71,13 +77,18 @@ def _source_line(citation: Citation) -> str:
     return citation.title + (f" ({where})" if where else "")
 
 
+def _quote_line(citation: Citation, where: str) -> Text:
+    """``    “quote”  id @start-end``, the id dimmed."""
+    return Text.assemble(f"    “{citation.quote}”  ", (f"{where} @{citation.start}-{citation.end}", "dim"))
+
+
 def _check_backend(backend: str | None) -> None:
     if backend not in (None, "local", "openai"):
         raise fail("--backend must be 'local' or 'openai'", code=2)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(Text.assemble(("error:", "red"), " ", message))
     return typer.Exit(code)
 
 
@@ -103,18 +114,18 @@ def ingest(
                     services.store,
                     services.embedder,
                     services.settings,
-                    progress=lambda name: progress.update(task, advance=1, description=f"ingesting {name}"),
+                    progress=lambda name: progress.update(task, advance=1, description=f"ingesting {escape(name)}"),
                 )
             counts = report.counts()
             console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
             for article_id in report.recovered:
-                console.print(f"  recovered: finished the interrupted write of {article_id}")
+                console.print(Text(f"  recovered: finished the interrupted write of {article_id}"))
             for reprint, original in report.duplicates.items():
-                console.print(f"  reprint: {reprint} duplicates {original}")
+                console.print(Text(f"  reprint: {reprint} duplicates {original}"))
             for warning in report.warnings:
-                console.print(f"  [yellow]warning[/yellow] {warning.source}: {warning.warning}", highlight=False)
+                console.print(Text.assemble("  ", ("warning", "yellow"), f" {warning.source}: {warning.warning}"))
             for error in report.failed:
-                console.print(f"  [red]failed[/red] {error.source}: {error.reason}", highlight=False)
+                console.print(Text.assemble("  ", ("failed", "red"), f" {error.source}: {error.reason}"))
     except StoreBusyError as exc:
         raise fail(str(exc)) from None
     if report.failed and not (report.added or report.updated or report.unchanged or report.duplicates):
@@ -151,10 +162,10 @@ def search(
         table.add_row(
             str(rank),
             f"{hit.score:.4f}",
-            f"{hit.title}\n[dim]{hit.chunk_id}[/dim]",
-            hit.outlet or "",
+            Text.assemble(hit.title, "\n", (hit.chunk_id, "dim")),
+            Text(hit.outlet or ""),
             str(hit.published_at or ""),
-            hit.text[:300],
+            Text(hit.text[:300]),
         )
     console.print(table if hits else "no matching chunks")
 
@@ -170,7 +181,7 @@ def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     table = Table("id", "title", "outlet", "published", "note")
     for a in found:
         note = f"reprint of {a.duplicate_of}" if a.duplicate_of else ""
-        table.add_row(a.id, a.title, a.outlet or "", str(a.published_at or ""), note)
+        table.add_row(Text(a.id), Text(a.title), Text(a.outlet or ""), str(a.published_at or ""), Text(note))
     console.print(table)
 
 
@@ -189,7 +200,7 @@ def delete(
     if as_json:
         print_json({"deleted": deleted, "article_id": article_id})
     elif deleted:
-        console.print(f"deleted {article_id}")
+        console.print(Text(f"deleted {article_id}"))
     if not deleted:
         raise fail(f"no article with id {article_id!r}")
 
@@ -216,7 +227,7 @@ def ask(
     try:
         answerer = Answerer.from_services(services)
         printer = None if as_json else (lambda sentence, _: console.print(
-            f"{sentence.text} [cyan]{''.join(f'[{n}]' for n in sentence.citations)}[/cyan]", highlight=False))
+            Text.assemble(sentence.text, " ", ("".join(f"[{n}]" for n in sentence.citations), "cyan"))))
         options = AskOptions(filters=filters, k=services.settings.top_k, max_tokens=services.settings.llm_max_tokens)
         answer = answerer.ask(question, options, on_sentence=printer)
     except (LLMError, ModelFileError, ValueError) as exc:
@@ -225,17 +236,16 @@ def ask(
         print_json(answer)
         return
     if answer.refused:
-        console.print(answer.text)
+        console.print(Text(answer.text))
         if answer.related:
             console.print("\n[dim]Related passages, not an answer:[/dim]")
             for citation in answer.related:
-                console.print(f"  “{citation.quote}” — {_source_line(citation)}", highlight=False)
+                console.print(Text(f"  “{citation.quote}” — {_source_line(citation)}"))
         return
     console.print()
     for number, citation in answer.citations.items():
-        console.print(f"[cyan][{number}][/cyan] {_source_line(citation)}", highlight=False)
-        console.print(f"    “{citation.quote}”  [dim]{citation.chunk_id} @{citation.start}-{citation.end}[/dim]",
-                      highlight=False)
+        console.print(Text.assemble((f"[{number}]", "cyan"), " ", _source_line(citation)))
+        console.print(_quote_line(citation, citation.chunk_id))
 
 
 @app.command()
@@ -260,12 +270,11 @@ def check(
         print_json({"verdict": verdict.verdict, "citations": verdict.citations, "reason": verdict.reason})
         return
     colour = {"supported": "green", "contradicted": "red", "not_in_sources": "yellow"}[verdict.verdict]
-    console.print(f"[{colour}]{verdict.verdict}[/{colour}]: {verdict.reason}", highlight=False)
+    console.print(Text.assemble((verdict.verdict, colour), f": {verdict.reason}"))
     label = "closest passages, not evidence" if verdict.verdict == "not_in_sources" else "source"
     for citation in verdict.citations:
-        console.print(f"  [dim]{label}:[/dim] {_source_line(citation)}", highlight=False)
-        console.print(f"    “{citation.quote}”  [dim]{citation.article_id} @{citation.start}-{citation.end}[/dim]",
-                      highlight=False)
+        console.print(Text.assemble("  ", (f"{label}:", "dim"), " ", _source_line(citation)))
+        console.print(_quote_line(citation, citation.article_id))
 
 
 def _register_commands() -> None:

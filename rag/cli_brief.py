@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rag.briefing import (
     Briefing,
@@ -121,17 +122,17 @@ def brief_command(
             if as_json:
                 sys.stdout.write(render_json(made) + "\n" if made else '{"written": false}\n')
             else:
-                console.print(("wrote " if made else "already written today: ") + ", ".join(str(p) for p in paths.values()))
+                console.print(Text(("wrote " if made else "already written today: ") + ", ".join(str(p) for p in paths.values())))
             return
         briefing = resume_briefing(services, resume) if resume else generate_briefing(services, options)
     except (BriefingError, LLMError, ModelFileError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(1) from None
     text = render(briefing, "json" if as_json else fmt)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(out, text)
-        err.print(f"wrote {out} ({briefing.id}, run {briefing.run_id})")
+        err.print(Text(f"wrote {out} ({briefing.id}, run {briefing.run_id})"))
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -157,7 +158,7 @@ def briefings_command(
             return
         table = Table("id", "title", "window", "created")
         for r in records:
-            table.add_row(r.id, r.title, f"{r.window_start} – {r.window_end or ''}", f"{r.created_at:%Y-%m-%d %H:%M}")
+            table.add_row(Text(r.id), Text(r.title), f"{r.window_start} – {r.window_end or ''}", f"{r.created_at:%Y-%m-%d %H:%M}")
         console.print(table if records else "no briefings yet (rag brief)")
         return
     if action != "show" or briefing_id is None:
@@ -166,7 +167,7 @@ def briefings_command(
         raise typer.BadParameter("use md, html or json", param_hint="--format")
     record = database.get_briefing(briefing_id)
     if record is None:
-        err.print(f"[red]error:[/red] no briefing with id {briefing_id!r}")
+        err.print(Text.assemble(("error:", "red"), f" no briefing with id {briefing_id!r}"))
         raise typer.Exit(1)
     chosen = "json" if as_json else fmt
     text = {"md": record.markdown, "html": record.html, "json": record.payload_json}[chosen]

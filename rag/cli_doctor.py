@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rag.doctor import DoctorReport, examine, repair
 from rag.ingest import LazyEmbedder
@@ -33,7 +34,7 @@ def doctor_command(
         else:
             report = examine(services.store)
     except StoreBusyError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
@@ -47,13 +48,13 @@ def _print(report: DoctorReport) -> None:
     if report.repaired:
         console.print(f"repaired {len(report.repaired)} problem(s):")
         for problem in report.repaired:
-            console.print(f"  {problem.kind} {problem.article_id}: {problem.detail} → {problem.repair}", highlight=False)
+            console.print(Text(f"  {problem.kind} {problem.article_id}: {problem.detail} → {problem.repair}"))
     if report.ok:
         console.print(f"ok: {report.articles} articles, {report.chunks} chunks, nothing pending")
         return
     table = Table("problem", "article", "detail", "--repair will")
     for problem in report.problems:
-        table.add_row(problem.kind, problem.article_id, problem.detail, problem.repair)
+        table.add_row(problem.kind, Text(problem.article_id), Text(problem.detail), Text(problem.repair))
     console.print(table)
     console.print(f"{len(report.problems)} problem(s) in {report.articles} articles, {report.chunks} chunks; "
                   "run `rag doctor --repair`")

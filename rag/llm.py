@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
 from rag.settings import Settings
+from rag.usage import Usage, counted_usage, record_usage
 
 
 class Message(TypedDict):
@@ -20,7 +21,11 @@ class LLMError(RuntimeError):
 
 
 class ChatModel(Protocol):
-    """Anything that turns chat messages into text, all at once or as a stream of pieces."""
+    """Anything that turns chat messages into text, all at once or as a stream of pieces.
+
+    A backend that records each call's tokens itself (:func:`rag.usage.record_usage`) says so with a class attribute
+    ``reports_usage = True``; any other is estimated by :class:`rag.usage.MeteredModel` where usage is wanted.
+    """
 
     name: str
 
@@ -30,7 +35,13 @@ class ChatModel(Protocol):
 
 
 class LlamaCppModel:
-    """A GGUF model run in-process by llama.cpp; loaded once, greedy decoding for repeatable answers."""
+    """A GGUF model run in-process by llama.cpp; loaded once, greedy decoding for repeatable answers.
+
+    Each call's tokens are recorded (:func:`rag.usage.record_usage`), counted with the model's own tokenizer over the
+    message texts and the reply (the chat template's few tokens a message are not counted, so marked estimated).
+    """
+
+    reports_usage = True
 
     def __init__(self, path: Path, threads: int = 2, context: int = 4096, batch: int = 512) -> None:
         from llama_cpp import Llama
@@ -43,6 +54,7 @@ class LlamaCppModel:
         return "".join(self.stream(messages, max_tokens))
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 256) -> Iterator[str]:
+        pieces: list[str] = []
         try:
             chunks: Any = self._llama.create_chat_completion(
                 messages=list(messages), max_tokens=max_tokens, temperature=0.0, stream=True  # type: ignore[arg-type]
@@ -50,17 +62,28 @@ class LlamaCppModel:
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
+                    pieces.append(piece)
                     yield piece
         except ValueError as exc:  # prompt longer than the context window
             raise LLMError(f"local model failed: {exc}") from exc
+        finally:
+            record_usage(counted_usage((m["content"] for m in messages), "".join(pieces), self.count_tokens))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` by the model's own tokenizer."""
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
 
 class OpenAICompatibleModel:
     """Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server) through ``openai``.
 
     Each request has a timeout; transient failures (connection errors, timeouts, 429 and 5xx) are
-    retried with exponential backoff, all within one overall deadline.
+    retried with exponential backoff, all within one overall deadline. Each call's tokens are recorded
+    (:func:`rag.usage.record_usage`): the endpoint's own ``usage`` (asked for in streams with ``include_usage``), or
+    an estimate from the texts when the endpoint reports none.
     """
+
+    reports_usage = True
 
     def __init__(self, base_url: str | None, api_key: str, model: str, timeout_s: float = 60.0, retries: int = 2,
                  client: Any | None = None) -> None:
@@ -75,19 +98,28 @@ class OpenAICompatibleModel:
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         response = self._with_retries(lambda: self._client.chat.completions.create(
             model=self.name, messages=list(messages), max_tokens=max_tokens, temperature=0.0))
-        return response.choices[0].message.content or ""
+        text: str = response.choices[0].message.content or ""
+        record_usage(_reported(response.usage) or counted_usage((m["content"] for m in messages), text))
+        return text
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 256) -> Iterator[str]:
         import openai
 
         response = self._with_retries(lambda: self._client.chat.completions.create(
-            model=self.name, messages=list(messages), max_tokens=max_tokens, temperature=0.0, stream=True))
+            model=self.name, messages=list(messages), max_tokens=max_tokens, temperature=0.0, stream=True,
+            stream_options={"include_usage": True}))
+        pieces: list[str] = []
+        reported: Usage | None = None
         try:
             for event in response:
+                reported = _reported(getattr(event, "usage", None)) or reported
                 if event.choices and event.choices[0].delta.content:
+                    pieces.append(event.choices[0].delta.content)
                     yield event.choices[0].delta.content
         except openai.APIError as exc:
             raise LLMError(f"the model endpoint {self.base_url} failed mid-answer: {exc}") from exc
+        finally:
+            record_usage(reported or counted_usage((m["content"] for m in messages), "".join(pieces)))
 
     def _with_retries(self, call: Callable[[], Any]) -> Any:
         import openai
@@ -118,6 +150,15 @@ class OpenAICompatibleModel:
         except openai.APIError as exc:
             raise LLMError(f"the model endpoint {self.base_url} refused the request: {exc}") from exc
         raise LLMError("unreachable")  # pragma: no cover
+
+
+def _reported(usage: Any) -> Usage | None:
+    """An endpoint's ``usage`` object as :class:`~rag.usage.Usage`; ``None`` when it sent none."""
+    if usage is None or not isinstance(getattr(usage, "prompt_tokens", None), int):
+        return None
+    extra = getattr(usage, "model_extra", None) or {}  # a facade like this service's own marks its estimates
+    return Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens or 0,
+                 estimated=extra.get("estimated") is True)
 
 
 def build_chat_model(settings: Settings) -> ChatModel:

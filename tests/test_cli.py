@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from rag.cli import app
+from rag.services import Services
+from rag.settings import Settings
 from tests.conftest import SEED_DIR
+from tests.servers import free_port
 
 runner = CliRunner()
 
@@ -41,3 +45,42 @@ def test_a_batch_of_only_bad_files_exits_nonzero(tmp_path: Path) -> None:
     empty.write_text("")
     result = runner.invoke(app, ["ingest", str(empty), "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 1 and "empty" in result.output
+
+
+HOSTILE_TITLE = "Markup [/bold] test [link=http://x]click[/link]"
+HOSTILE_OUTLET = "Wire [red]:warning: [bold]"
+HOSTILE_ARTICLE = f"""---
+title: "{HOSTILE_TITLE}"
+outlet: "{HOSTILE_OUTLET}"
+published_at: 2026-03-05
+url: "https://example.org/markup"
+---
+The ministry said [bold]40 people[/bold] were evacuated from Torkham on Monday.
+Officials in Kabul said the crossing stayed closed for a third day.
+"""
+
+
+def test_every_command_that_prints_article_text_prints_rich_markup_as_itself(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "markup.md").write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(app, ["ingest", str(folder), *data]).exit_code == 0
+    # No model: the judge is off and the model endpoint refuses, so `ask` answers with quoted evidence.
+    offline = {"RAG_VERIFIER_JUDGE": "off", "RAG_BACKEND": "openai", "RAG_LLM_RETRIES": "0", "RAG_LLM_TIMEOUT_S": "2",
+               "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
+    Services(Settings(data_dir=tmp_path / "data")).database.save_briefing(
+        "week-10", dt.date(2026, 3, 8), dt.date(2026, 3, 2), dt.date(2026, 3, 8), HOSTILE_TITLE, "{}", "# x", "<p>x</p>")
+    wide = {"COLUMNS": "400"}  # tables wrap long cells at the terminal's width
+    for command in (["articles"], ["search", "evacuated from Torkham", "--k", "1"], ["briefings"],
+                    ["ask", "How many people were evacuated from Torkham?"],
+                    ["check", "The ministry said 40 people were evacuated from Torkham."]):
+        result = runner.invoke(app, [*command, *data], env=offline | wide)
+        assert result.exit_code == 0, (command, result.output, result.exception)
+        assert HOSTILE_TITLE in result.output, (command, result.output)
+        if command[0] != "briefings":
+            assert HOSTILE_OUTLET in result.output, (command, result.output)
+        if command[0] in ("search", "ask", "check"):
+            assert "said [bold]40 people[/bold] were evacuated" in result.output, (command, result.output)
+    result = runner.invoke(app, ["delete", "[bold]nope", *data])
+    assert result.exit_code == 1 and "no article with id '[bold]nope'" in result.output

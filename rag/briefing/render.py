@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from rag.briefing.models import NO_RESPONSE, Briefing, Citation
+from rag.markdown import escape_markdown as _md
+from rag.markdown import link_markdown, safe_url
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -18,11 +18,6 @@ def source_numbers(briefing: Briefing) -> dict[str, int]:
     return {s.article_id: n for n, s in enumerate(briefing.sources, start=1)}
 
 
-def safe_url(url: str | None) -> str | None:
-    """Only http(s) links; anything else (``javascript:``) is not a link."""
-    return url if url and urlparse(url).scheme in ("http", "https") else None
-
-
 def render_html(briefing: Briefing) -> str:
     """A standalone page; every piece of article text is escaped by jinja2's autoescape."""
     env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
@@ -30,13 +25,8 @@ def render_html(briefing: Briefing) -> str:
                                                        no_response=NO_RESPONSE, safe_url=safe_url)
 
 
-def _md(text: str) -> str:
-    """Article text made inert in Markdown: no HTML tags, no link or emphasis syntax."""
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
-
-
 def render_markdown(briefing: Briefing) -> str:
+    """The briefing as Markdown; every piece of article or model text goes through :func:`rag.markdown.escape_markdown`."""
     numbers = source_numbers(briefing)
 
     def cites(citations: list[Citation]) -> str:
@@ -51,10 +41,10 @@ def render_markdown(briefing: Briefing) -> str:
              f"{briefing.counts.independent_outlets} independent outlets · {briefing.dropped} sentences dropped, "
              f"{briefing.replaced} replaced by quotes*", ""]
     for section in briefing.sections:
-        lines += [f"## {section.title}", ""]
+        lines += [f"## {_md(section.title)}", ""]
         for s in section.sentences:
             new = "**NEW** " if s.new else ""
-            date = f"{s.date or s.date_text}: " if section.kind == "developments" and s.date_text else ""
+            date = f"{_md(s.date or s.date_text or '')}: " if section.kind == "developments" and s.date_text else ""
             text = quoted(s.text) if s.quoted else _md(s.text)
             lines.append(f"- {new}{date}{text}{cites(s.citations)}")
         lines.append("")
@@ -75,9 +65,9 @@ def render_markdown(briefing: Briefing) -> str:
         lines.append(f"- {'**NEW** ' if event.new else ''}**{_md(when)}**{written}: {_md(event.event)}{cites(event.citations)}")
     lines += ["", "## Sources", ""]
     for number, source in enumerate(briefing.sources, start=1):
-        title = f"[{_md(source.title)}]({source.url})" if safe_url(source.url) else _md(source.title)
-        lines.append(f"{number}. {_md(source.outlet or 'outlet not given')}, “{title}”, "
-                     f"{source.published_at or 'date not given'}")
+        link = f" {link_markdown(source.url)}" if source.url else ""
+        lines.append(f"{number}. {_md(source.outlet or 'outlet not given')}, “{_md(source.title)}”, "
+                     f"{source.published_at or 'date not given'}{link}")
     return "\n".join(lines) + "\n"
 
 

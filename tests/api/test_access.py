@@ -18,6 +18,7 @@ from rag.embed import Embedder
 from rag.llm import FunctionModel
 from rag.services import Services
 from rag.settings import Settings
+from tests.api.errors import error_message
 from tests.api.fakes import reader
 from tests.conftest import make_settings
 from tests.servers import serving_in_thread
@@ -47,10 +48,11 @@ def test_with_keys_set_every_route_but_health_and_the_page_files_needs_one(keyed
             response = http.request(method, path, json={"question": ASIF})
             assert response.status_code == 401, (method, path, response.status_code)
             assert response.headers["www-authenticate"].startswith("Bearer")
-            assert response.json() == {"detail": "this API needs a key: send it as 'Authorization: Bearer KEY' or "
-                                                 "'X-API-Key: KEY'"}
+            assert error_message(response) == ("this API needs a key: send it as 'Authorization: Bearer KEY' or "
+                                               "'X-API-Key: KEY'"), path
         wrong = http.get("/v1/models", headers={"Authorization": f"Bearer {NEAR_MISS}"})
-        assert wrong.status_code == 401 and wrong.json()["detail"] == "the API key is not valid"
+        assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "the API key is not valid"
+        assert wrong.json()["error"]["code"] == "invalid_api_key"
         assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
         assert http.get("/v1/models", headers={"X-API-Key": NEAR_MISS}).status_code == 401
 

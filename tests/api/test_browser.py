@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pydantic import SecretStr
 
@@ -24,6 +25,7 @@ from rag.types import Answer, AnswerSentence, Citation
 from tests.api.fakes import reader
 from tests.api.live import LiveServer
 from tests.conftest import ROOT
+from tests.markup import HOSTILE_ARTICLE, HOSTILE_TITLE, render
 from tests.servers import serving_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,6 +55,19 @@ def open_page(browser: Browser, url: str, width: int, height: int) -> Page:
     page.goto(url)
     page.errors = errors  # type: ignore[attr-defined]
     return page
+
+
+def load_and_watch(browser: Browser, html: str) -> tuple[list[str], list[str]]:
+    """Load ``html`` as a page; the requests it tried to make (all refused) and the dialogs it opened."""
+    page = browser.new_context().new_page()
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_content(f"<!doctype html><html><body>{html}</body></html>", wait_until="load")
+    page.wait_for_timeout(300)  # an onerror handler runs after the failed load
+    page.context.close()
+    return requests, dialogs
 
 
 def ask(page: Page, question: str) -> None:
@@ -208,3 +223,18 @@ def test_with_api_keys_the_page_asks_for_one_keeps_it_for_the_tab_and_sends_it(
         assert page.evaluate("sessionStorage.getItem('conflict-rag-api-key')") == key
         assert page.evaluate("localStorage.length") == 0 and key not in page.url
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_hostile_articles_markdown_from_the_facade_and_the_briefing_fetches_nothing_in_chromium(
+        browser: Browser, client: TestClient) -> None:
+    """Markdown rendered with raw HTML allowed, as a careless client would: the raw title would load and alert."""
+    assert load_and_watch(browser, render(HOSTILE_TITLE)) == (["http://127.0.0.1:9/pixel.png"], ["1"])
+
+    assert client.post("/v1/articles", json=HOSTILE_ARTICLE).status_code == 200
+    question = {"model": "m", "messages": [{"role": "user", "content": "How many people were evacuated from Torkham?"}]}
+    content = client.post("/v1/chat/completions", json=question).json()["choices"][0]["message"]["content"]
+    briefing = client.post("/v1/briefings", json={"topic": "people evacuated from Torkham", "since": "2026-03-01"})
+    assert briefing.status_code == 200, briefing.text
+    for markdown in (content, briefing.json()["markdown"]):
+        assert "onerror" in markdown  # the hostile article is in it, as text
+        assert load_and_watch(browser, render(markdown)) == ([], [])

@@ -21,6 +21,7 @@ from rag.embed import Embedder
 from rag.llm import FunctionModel, Message
 from rag.services import Services
 from rag.settings import Settings
+from tests.api.errors import error_message
 from tests.api.gated import GatedModel, wait_for_queue
 from tests.api.sse import parse_events
 from tests.conftest import ROOT
@@ -58,7 +59,8 @@ def test_model_work_past_the_deadline_is_a_504_with_a_message_and_the_model_is_g
         wait_for_queue(http, running=0, waiting=0, timeout_s=5)  # the worker stopped at its next model piece
 
         completion = http.post("/v1/chat/completions", json=COMPLETION)
-        assert completion.status_code == 504 and completion.json()["detail"] == DEADLINE
+        assert completion.status_code == 504 and completion.json()["error"]["message"] == DEADLINE
+        assert completion.json()["error"]["code"] == "timeout"
 
         with http.stream("POST", "/v1/chat", json={"question": ASIF}) as response:  # the stream began: an error event
             assert response.status_code == 200
@@ -92,7 +94,7 @@ def test_a_model_that_cannot_load_is_a_503_whose_body_names_no_server_path(api_s
                          client.post("/v1/chat/completions", json={**COMPLETION, "stream": True}),
                          client.post("/v1/check", json={"claim": "Khwaja Asif declared open war."})):
             assert response.status_code == 503
-            assert response.json() == {"detail": BACKEND_DOWN}
+            assert error_message(response) == BACKEND_DOWN
             assert_no_internals(response.text, missing, api_settings.data_dir)
         ready = client.get("/readyz")
         assert ready.status_code == 503 and "missing.gguf" in ready.json()["checks"]["model"]

@@ -10,11 +10,13 @@ import pytest
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.errors import speaks_openai
 from api.limits import TokenBuckets
 from rag.embed import Embedder
 from rag.llm import FunctionModel
 from rag.services import Services
 from rag.settings import Settings
+from tests.api.errors import error_message
 from tests.api.fakes import reader
 from tests.servers import serving_in_thread
 
@@ -72,8 +74,8 @@ def test_questions_and_articles_over_their_limits_are_422_naming_the_limit(small
                                  ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": long}]},
                                   "question")):
             response = http.post(path, json=body)
-            assert response.status_code == 422, path
-            assert response.json() == {"detail": f"the {what} is {len(long)} characters long; {limit}"}, path
+            assert response.status_code == (400 if speaks_openai(path) else 422), path  # OpenAI answers bad input 400
+            assert error_message(response) == f"the {what} is {len(long)} characters long; {limit}", path
         assert http.get("/v1/conversations").json() == []  # the refused chat started no conversation
 
         article = {"id": "long-1", "body": "Talks resumed in Doha. " * 30}

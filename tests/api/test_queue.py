@@ -16,6 +16,7 @@ from rag.answer import AnswerCancelled
 from rag.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
+from tests.api.errors import error_message
 from tests.api.gated import GatedModel, wait_for_queue
 from tests.api.sse import parse_events
 from tests.servers import serving_in_thread
@@ -111,7 +112,7 @@ def test_beyond_the_bound_requests_get_503_with_retry_after_at_once_and_the_rest
             assert time.monotonic() - started < 3, path  # at once, not after the queue moved
             assert turned_away.status_code == 503, path
             assert int(turned_away.headers["retry-after"]) >= 1
-            assert "the model is busy and 1 requests are already waiting" in turned_away.json()["detail"]
+            assert "the model is busy and 1 requests are already waiting" in error_message(turned_away)
         assert [c["turn_count"] for c in http.get("/v1/conversations").json()] == [0]  # only the running chat's
 
         gated.gate.set()

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Answerer
-from rag.llm import LlamaCppModel
+from rag.llm import LlamaCppModel, Message
 from rag.model_files import MODELS, ModelFileError, verify_model
 from rag.retrieve import HybridRetriever
+from rag.usage import Usage, metering
 
 pytestmark = pytest.mark.model
 
@@ -62,3 +63,17 @@ def test_a_corrupted_model_file_is_a_clear_error(tmp_path: Path, gguf_path: Path
         target.write(source.read(spec.size - 1) + b"\x00")
     with pytest.raises(ModelFileError, match="sha256"):
         verify_model(bad, spec)
+
+
+def test_each_call_records_its_tokens_counted_with_the_models_tokenizer(gguf_path: Path) -> None:
+    model = LlamaCppModel(gguf_path, threads=2, context=512)
+    messages: list[Message] = [{"role": "user", "content": "Say hello."}]
+    with metering() as meter:
+        text = model.complete(messages, max_tokens=8)
+        pieces = model.stream(messages, max_tokens=8)
+        next(pieces)
+        pieces.close()  # type: ignore[attr-defined]  # a client that left: what was generated still counts
+    first, second = meter.calls
+    assert first == Usage(prompt_tokens=model.count_tokens("Say hello."), completion_tokens=model.count_tokens(text),
+                          estimated=True)
+    assert second.prompt_tokens == first.prompt_tokens and 1 <= second.completion_tokens <= first.completion_tokens
