@@ -161,10 +161,18 @@ def environment(model: str, threads: int, batch: int) -> dict[str, Any]:
         import llama_cpp
 
         build = str(llama_cpp.__version__)
-    except ImportError:
-        build = "absent"
+        features = _features(llama_cpp.llama_print_system_info())
+    except (ImportError, AttributeError):
+        build, features = "absent", ""
     return {"model": model, "llama_cpp": build, "cpu": _cpu_name(), "cores": os.cpu_count(), "threads": threads,
-            "batch": batch, "machine": platform.machine()}
+            "batch": batch, "machine": platform.machine(), "simd": features}
+
+
+def _features(system_info: bytes | str) -> str:
+    """The instruction sets llama.cpp was built with, from its system info ("CPU : AVX = 1 | AVX2 = 1 | …")."""
+    text = system_info.decode() if isinstance(system_info, bytes) else system_info
+    return " ".join(part.split("=")[0].strip().split(":")[-1].strip()
+                    for part in text.split("|") if part.strip().endswith("= 1"))
 
 
 def _cpu_name() -> str:
