@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evals.claims import (
@@ -42,7 +43,7 @@ def claims_command(dataset: Path | None, split: str | None, backend: str | None,
         items = load_claims(dataset or CLAIMS_DATASET, split)  # type: ignore[arg-type]
         settings = Settings(**values)  # type: ignore[arg-type]
     except (DatasetError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     verifier = build_verifier(settings, lambda: None)
     judge_model = settings.verifier_model or settings.local_model
@@ -61,7 +62,7 @@ def claims_command(dataset: Path | None, split: str | None, backend: str | None,
         _print(result.metrics, result.rows)
         err.print(f"result: {destination}")
     for failure in failures:
-        err.print(f"[red]gate:[/red] {failure}")
+        err.print(f"[red]gate:[/red] {escape(failure)}")
     if failures:
         raise typer.Exit(1)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -83,7 +84,7 @@ def eval_command(
             write_report(report, results, failures)
             err.print(f"report: {report}")
     except DatasetError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(json.dumps(results[0].summary() | ({"gate": failures} if gate else {}), indent=1) + "\n")
@@ -91,7 +92,7 @@ def eval_command(
         _print_metrics(results)
     if failures:
         for failure in failures:
-            err.print(f"[red]gate:[/red] {failure}")
+            err.print(f"[red]gate:[/red] {escape(failure)}")
         raise typer.Exit(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -115,3 +116,17 @@ def test_multihop_queries_map_evidence_to_corpus_articles(tmp_path: Path) -> Non
     first, null = eval_set.rows
     assert first.sources == ["a1", "a2"] and first.facts == [["Doha"]] and first.answerable
     assert not null.answerable and null.answer is None
+
+
+@pytest.mark.parametrize("fmt", ["golden", "claims"])
+def test_a_bad_dataset_is_reported_literally_never_as_console_markup(fmt: str, tmp_path: Path) -> None:
+    """A path or line holding Rich markup is data in the error sentence: no MarkupError, printed as is."""
+    folder = tmp_path / "in [red]red [bold]dir"
+    folder.mkdir()  # as markup, the brackets would vanish into styles
+    bad = folder / "bad.jsonl"
+    bad.write_text('{"id": "x1", "question": "Markup [/bold] test [link=http://x]click[/link]"\n', encoding="utf-8")
+    run = subprocess.run([str(ROOT / ".venv" / "bin" / "rag"), "eval", "--format", fmt, "--dataset", str(bad)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={**os.environ, "COLUMNS": "400"})  # one line: no wrapping inside the name
+    assert run.returncode != 0 and "Traceback" not in run.stderr and "MarkupError" not in run.stderr
+    assert "error:" in run.stderr and "in [red]red [bold]dir" in run.stderr
