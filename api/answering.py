@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.deps import AppState
 from api.queue import DeadlineExceeded, ModelQueue, Ticket
+from api.schemas import StageEvent
 from rag.answer import AnswerCancelled, Answerer, AskOptions, Turn
 from rag.llm import ChatModel, LLMError, Message
 from rag.model_files import ModelFileError
@@ -78,17 +79,26 @@ class AnswerRun:
     """The tokens the model used for this answer (reader, rewrite, judge), set when :meth:`ask` returns."""
 
     def ask(self, on_sentence: Callable[[AnswerSentence, dict[int, Citation]], None] | None = None,
-            cancelled: Callable[[], bool] | None = None) -> Answer:
+            cancelled: Callable[[], bool] | None = None, on_stage: Callable[[StageEvent], None] | None = None) -> Answer:
         """Answer synchronously (call it from a worker thread); one answer at a time per process.
 
         The in-process model is not thread-safe, and the verifier's judge shares it, so the whole answer holds
-        the model's slot; other requests wait in its bounded line.
+        the model's slot; other requests wait in its bounded line. ``on_stage`` hears the place in the line while
+        waiting, then each stage of the answer.
         """
         services = self.services
         settings = services.settings
+
+        def on_wait(ahead: int, wait: float) -> None:
+            if on_stage is not None:
+                on_stage(StageEvent(stage="queued", ahead=ahead, expected_wait_s=round(wait, 1)))
+
+        def on_step(stage: str) -> None:
+            if on_stage is not None:
+                on_stage(StageEvent.model_validate({"stage": stage}))
         options = AskOptions(history=list(self.history), filters=self.filters or SearchFilters(), k=settings.top_k,
-                             max_tokens=settings.llm_max_tokens, cancelled=cancelled)
-        with self.queue.slot(self.ticket, self.deadline, cancelled), metering() as meter:
+                             max_tokens=settings.llm_max_tokens, cancelled=cancelled, on_stage=on_step)
+        with self.queue.slot(self.ticket, self.deadline_s, cancelled, on_wait), metering() as meter:
             try:
                 load_chat(services)
                 answerer = Answerer.from_services(services)
@@ -101,15 +111,15 @@ class AnswerRun:
 def admit(state: AppState, question: str, history: Sequence[Turn] = (), filters: SearchFilters | None = None) -> AnswerRun:
     """An answer run with its place in the model's line reserved.
 
-    Raises ``QueueFull`` (503 with ``Retry-After``) at once when the line is full, ``LLMError`` (503) when the
-    model failed to start.
+    Raises ``ModelBusy`` (503 with ``Retry-After``) at once when the line is full or the answers ahead leave no time
+    for this one before its deadline, ``LLMError`` (503) when the model failed to start.
     """
     if "model" in state.problems:
         raise LLMError("the model failed to start")
     settings = state.services.settings
-    ticket = state.model_queue.reserve()
-    return AnswerRun(state.services, state.model_queue, question, history, filters, ticket,
-                     time.monotonic() + settings.request_deadline_s, settings.request_deadline_s)
+    ticket = state.model_queue.reserve("answer", settings.request_deadline_s)
+    return AnswerRun(state.services, state.model_queue, question, history, filters, ticket, ticket.deadline,
+                     settings.request_deadline_s)
 
 
 class QueuedEventSource(EventSourceResponse):
@@ -143,27 +153,27 @@ async def answer_once(run: AnswerRun) -> Answer:
     raise AnswerCancelled("the answer stream ended without an answer")
 
 
-async def run_with_model(state: AppState, work: Callable[[], T], deadline_s: float) -> T:
-    """Run ``work`` in a worker thread holding the model: 503 at once when the line is full, 504 at the deadline.
+async def run_with_model(state: AppState, work: Callable[[], T], deadline_s: float, kind: str = "check") -> T:
+    """Run ``work`` in a worker thread holding the model: 503 at once if it cannot be done in time, 504 past it.
 
-    ``work`` cannot be interrupted (a claim check, a briefing): after a 504 it finishes in the background and then
-    gives the model back.
+    At the deadline it is a 504 once the work started, a 503 if it was still waiting. ``kind`` names the work for
+    the queue's timings (a briefing holds the model far longer than a check). ``work`` cannot be interrupted (a
+    claim check, a briefing): after a 504 it finishes in the background and then gives the model back.
     """
     if "model" in state.problems:
         raise LLMError("the model failed to start")
     queue = state.model_queue
-    ticket = queue.reserve()
-    deadline = time.monotonic() + deadline_s
+    ticket = queue.reserve(kind, deadline_s)
 
     def job() -> T:
-        with queue.slot(ticket, deadline):
+        with queue.slot(ticket):
             load_chat(state.services)
             return work()
 
     try:
         with anyio.move_on_after(deadline_s):  # not fail_after: a TimeoutError from the work itself is no deadline
             return await anyio.to_thread.run_sync(job, abandon_on_cancel=True)
-        raise DeadlineExceeded(deadline_s)
+        raise ticket.late()
     finally:
         ticket.withdraw()  # still waiting at the deadline: leave the line now
 
@@ -182,12 +192,13 @@ Event = tuple[str, Any]
 
 
 async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None = None) -> AsyncGenerator[Event, None]:
-    """Yield ``("sentence", (sentence, citations))`` as sentences are verified, then ``("answer", result)``.
+    """Yield ``("stage", StageEvent)`` and ``("sentence", (sentence, citations))`` as they come, then the answer.
 
-    ``result`` is ``finish(answer)`` when given (run in the worker thread, e.g. to store the turn). A failure
-    ends the stream with ``("error", exception)``; so does the run's deadline (``DeadlineExceeded``, at once,
-    while the worker stops at its next model piece). Closing the iterator early (client gone) sets the cancel flag:
-    a waiting worker leaves the line, a running one stops at the next model piece, and nothing is stored.
+    The last event is ``("answer", result)``: ``result`` is ``finish(answer)`` when given (run in the worker thread,
+    e.g. to store the turn). A failure ends the stream with ``("error", exception)``; so does the run's deadline
+    (``DeadlineExceeded`` once the answer started, at once, while the worker stops at its next model piece;
+    ``WaitTooLong`` if it never got the model). Closing the iterator early (client gone) sets the cancel flag: a
+    waiting worker leaves the line, a running one stops at the next model piece, and nothing is stored.
     """
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
@@ -201,7 +212,8 @@ async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None =
 
     def work() -> None:
         try:
-            answer = run.ask(lambda sentence, cites: emit("sentence", (sentence, cites)), cancel.is_set)
+            answer = run.ask(lambda sentence, cites: emit("sentence", (sentence, cites)), cancel.is_set,
+                             lambda stage: emit("stage", stage))
             if cancel.is_set():
                 raise AnswerCancelled("the client went away")
             emit("answer", finish(answer) if finish is not None else answer)
@@ -217,8 +229,8 @@ async def stream_answer(run: AnswerRun, finish: Callable[[Answer], Any] | None =
             left = None if run.deadline is None else max(0.0, run.deadline - time.monotonic())
             try:
                 kind, payload = await asyncio.wait_for(events.get(), left)
-            except TimeoutError:
-                kind, payload = "error", DeadlineExceeded(run.deadline_s)
+            except TimeoutError:  # 504 if the answer started, 503 (with Retry-After) if it never got the model
+                kind, payload = "error", run.ticket.late() if run.ticket else DeadlineExceeded(run.deadline_s)
             yield kind, payload
             if kind in ("answer", "error", "cancelled"):
                 return

@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.types import Scope
 
 from api import openai_compat
@@ -58,14 +58,30 @@ def warm_up(state: AppState, load_model: bool = True) -> None:
 
 def open_paths() -> frozenset[str]:
     """What anyone may fetch, key or not: liveness and the chat page's own files (the page holds no data)."""
-    return frozenset({"/healthz", "/"} | {f"/{file.name}" for file in STATIC.iterdir() if file.is_file()})
+    return frozenset({"/healthz", "/", "/favicon.ico"} | {f"/{file.name}" for file in STATIC.iterdir() if file.is_file()})
+
+
+def favicon() -> FileResponse:
+    """The page's icon where browsers look for it without a ``<link rel="icon">`` (the SVG the page names)."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+BRIEFING_ANSWERS = 10
+"""A briefing's model time in answers, until one has been timed (it writes and verifies several sections)."""
+
+
+def model_queue(settings: Settings) -> ModelQueue:
+    """The model's line, with the assumed time of each kind of work until it has been timed."""
+    answer = settings.expected_answer_s
+    return ModelQueue(settings.max_waiting, {"answer": answer, "check": answer, "briefing": BRIEFING_ANSWERS * answer})
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None, load_model: bool = True) -> FastAPI:
     """The application; ``services`` (with fake embedder or model) replaces the one built from ``settings``."""
     services = services or Services(settings or get_settings())
     settings = services.settings
-    state = AppState(services=services, model_queue=ModelQueue(settings.max_waiting))
+    state = AppState(services=services, model_queue=model_queue(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,14 +100,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, answers, search, articles, chat, briefings, openai_compat):
         app.include_router(module.router)
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     app.mount("/", WebPage(directory=STATIC, html=True), name="web")
     # Added innermost first: a request meets the key check, then the rate limit, then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    buckets = None
     if settings.rate_limit_per_minute:
         buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         app.add_middleware(RateLimit, buckets=buckets, open_paths=open_paths())
-    if settings.api_keys:
-        app.add_middleware(RequireApiKey, keys=settings.api_keys, open_paths=open_paths())
+    if settings.api_keys:  # refused keys spend their address's tokens: guessing is rate-limited too
+        app.add_middleware(RequireApiKey, keys=settings.api_keys, open_paths=open_paths(), buckets=buckets)
         document_keys(app, open_paths())
         log.info("API keys required on every route but %s (%d keys configured)", ", ".join(sorted(open_paths())),
                  len(settings.api_keys))

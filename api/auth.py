@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import send_error
+from api.limits import TokenBuckets, address, send_too_many
 
 log = logging.getLogger("api.auth")
 
@@ -29,21 +30,30 @@ INVALID = "the API key is not valid"
 class RequireApiKey:
     """Answer 401 (with ``WWW-Authenticate: Bearer``) unless the request carries one of ``keys``.
 
-    Sets ``scope["rag.client"]`` to the key's name (``key N``), which the rate limit counts by.
+    Sets ``scope["rag.client"]`` to the key's name (``key N``), which the rate limit counts by. With ``buckets`` (the
+    rate limit's), every refused request spends a token of its address, and an address out of tokens gets 429
+    before its key is even looked at: guessing keys is held to the rate limit, and a 429 tells nothing about a guess.
     """
 
-    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr], open_paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, keys: Sequence[SecretStr], open_paths: frozenset[str],
+                 buckets: TokenBuckets | None = None) -> None:
         self.app = app
         self.open_paths = open_paths
+        self.buckets = buckets
         self._digests = [_digest(key.get_secret_value()) for key in keys]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._digests or scope["path"] in self.open_paths:
             await self.app(scope, receive, send)
             return
+        if self.buckets is not None and (wait := self.buckets.wait(address(scope))) > 0:
+            await send_too_many(scope, send, self.buckets, wait)
+            return
         presented = presented_key(scope)
         number = self.match(presented) if presented is not None else None
         if number is None:
+            if self.buckets is not None:
+                self.buckets.take(address(scope))
             reason = MISSING if presented is None else INVALID
             host = (scope.get("client") or ("unknown",))[0]
             log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], host,

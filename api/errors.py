@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import Scope, Send
 
-from api.queue import DeadlineExceeded, QueueFull
+from api.queue import DeadlineExceeded, ModelBusy, QueueFull, WaitTooLong
 from api.schemas import OpenAIError, OpenAIErrorResponse
 from rag.corpus import ArticleError
 from rag.db import ConversationNotFound
@@ -60,7 +60,7 @@ def status_and_detail(exc: BaseException) -> tuple[int, str]:
         return 422, str(exc)
     if isinstance(exc, BadRequest | ArticleError):
         return 400, scrub_paths(str(exc))
-    if isinstance(exc, QueueFull):
+    if isinstance(exc, ModelBusy):
         return 503, str(exc)
     if isinstance(exc, DeadlineExceeded):
         return 504, str(exc)
@@ -91,6 +91,8 @@ def error_code(exc: BaseException) -> str | None:
     """The OpenAI ``code`` slug for a failure more specific than its status says (``None``: the status's own)."""
     if isinstance(exc, QueueFull):
         return "queue_full"
+    if isinstance(exc, WaitTooLong):
+        return "queue_wait_too_long"
     if isinstance(exc, TooLong):
         return "string_above_max_length"
     if isinstance(exc, LLMError | ModelFileError):
@@ -117,7 +119,7 @@ def error_response(path: str, status: int, detail: str, code: str | None = None)
 
 
 def error_headers(exc: BaseException) -> dict[str, str]:
-    """``Retry-After`` for a failure that says when to come back (a full model queue)."""
+    """``Retry-After`` for a failure that says when to come back (the model busy for longer than the request can wait)."""
     retry_after = getattr(exc, "retry_after", None)
     return {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else {}
 
@@ -161,7 +163,7 @@ async def send_error(scope: Scope, send: Send, status: int, detail: str, headers
 
 def install_error_handlers(app: FastAPI) -> None:
     for kind in (NotFound, ConversationNotFound, BadRequest, ArticleError, LLMError, ModelFileError, StoreBusyError,
-                 NotImplementedError, TooLong, QueueFull, DeadlineExceeded, Exception):
+                 NotImplementedError, TooLong, ModelBusy, DeadlineExceeded, Exception):
         app.add_exception_handler(kind, _handle)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

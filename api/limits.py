@@ -84,6 +84,13 @@ class TokenBuckets:
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
 
+    def wait(self, client: str) -> float:
+        """0 if ``client`` has a token left, else the seconds until it will; nothing is spent."""
+        now = self._clock()
+        tokens, then = self._buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def take(self, client: str) -> float:
         """0 if ``client`` may go ahead (a token is spent), else the seconds until it may."""
         now = self._clock()
@@ -117,15 +124,24 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in self.open_paths:
-            client = scope.get("rag.client") or f"address {(scope.get('client') or ('unknown',))[0]}"
-            wait = self.buckets.take(client)
+            wait = self.buckets.take(scope.get("rag.client") or address(scope))
             if wait > 0:
-                seconds = max(1, math.ceil(wait))
-                await send_error(scope, send, 429, f"too many requests: this server allows {self.buckets.rate * 60:g} a "
-                                                   f"minute per client (RAG_RATE_LIMIT_PER_MINUTE); try again in {seconds} s",
-                                 {"retry-after": str(seconds)})
+                await send_too_many(scope, send, self.buckets, wait)
                 return
         await self.app(scope, receive, send)
+
+
+def address(scope: Scope) -> str:
+    """The rate-limit name of the client's address (``address 127.0.0.1``)."""
+    return f"address {(scope.get('client') or ('unknown',))[0]}"
+
+
+async def send_too_many(scope: Scope, send: Send, buckets: TokenBuckets, wait: float) -> None:
+    """429 with ``Retry-After``: the client may try again in ``wait`` seconds (rounded up)."""
+    seconds = max(1, math.ceil(wait))
+    await send_error(scope, send, 429, f"too many requests: this server allows {buckets.rate * 60:g} a minute per "
+                                       f"client (RAG_RATE_LIMIT_PER_MINUTE); try again in {seconds} s",
+                     {"retry-after": str(seconds)})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -1,8 +1,13 @@
-"""The model's queue: one generation at a time, a bounded line of waiting requests, and 503 beyond it.
+"""The model's queue: one generation at a time, a bounded line of waiting requests, and an honest 503 beyond it.
 
 The in-process model is not thread-safe and the verifier's judge shares it, so one answer runs at a time. A request
-reserves a place in the line when it is admitted (before a streamed response starts, so a full line is a real 503,
+reserves a place in the line when it is admitted (before a streamed response starts, so a refusal is a real 503,
 not an error event); the worker thread then waits for its turn, in order, and gives the model back when done.
+
+A request is refused at once, with ``Retry-After``, when the line is full or when the work ahead of it (at the recent
+mean time of each kind of work) and its own would not be done by its deadline: it could never have been answered
+in time, so it is not left to wait for a 504. An admitted request that can no longer expect to start in time
+leaves with the same 503; a 504 is kept for work that started and overran.
 """
 
 from __future__ import annotations
@@ -11,24 +16,41 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from pydantic import BaseModel
 
 from rag.answer import AnswerCancelled
 
+EXPECTED_ANSWER_S = 30.0
+"""How long an answer is assumed to hold the model before one has been timed (``RAG_EXPECTED_ANSWER_S``)."""
+RECENT_WEIGHT = 0.3
+"""Weight of the latest timing in the running mean: the mean follows the last few answers."""
 
-class QueueFull(Exception):
-    """The line of waiting requests is full; ``retry_after`` is when a place is likely free (seconds)."""
 
-    def __init__(self, waiting: int, retry_after: int) -> None:
-        super().__init__(f"the model is busy and {waiting} requests are already waiting; try again in {retry_after} s")
+class ModelBusy(Exception):
+    """The model cannot take this request in time (503); ``retry_after`` is when to try again (whole seconds, ≥ 1)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
 
 
+class QueueFull(ModelBusy):
+    """The line of waiting requests is full."""
+
+    def __init__(self, waiting: int, retry_after: int) -> None:
+        super().__init__(f"the model is busy and {waiting} requests are already waiting; try again in {retry_after} s",
+                         retry_after)
+
+
+class WaitTooLong(ModelBusy):
+    """The work ahead of this request (on recent timings) leaves no time to do it before its deadline."""
+
+
 class DeadlineExceeded(Exception):
-    """The request's model work did not finish, or did not get the model, within its deadline."""
+    """The request's model work started but did not finish within its deadline (504)."""
 
     def __init__(self, seconds: float | None = None) -> None:
         limit = f"the {seconds:g} s" if seconds is not None else "the time"
@@ -45,16 +67,26 @@ class QueueStatus(BaseModel):
     peak_waiting: int
     """The most requests seen waiting behind a running one."""
     rejected: int
-    """Requests turned away with 503 because the line was full."""
+    """Requests turned away with 503: the line was full, or the wait left no time to answer them by their deadline
+    (at admission, or later while they waited)."""
     mean_run_s: float
-    """Recent average time an answer holds the model (the basis of ``Retry-After``)."""
+    """Recent mean time an answer holds the model (a prior until one has been timed)."""
+    expected_wait_s: float
+    """How long an answer arriving now would wait for the model: the work ahead of it at its recent mean times."""
 
 
 class Ticket:
     """A place in the line, from admission until the model is released (or the request gives up)."""
 
-    def __init__(self, queue: ModelQueue) -> None:
+    def __init__(self, queue: ModelQueue, kind: str, admitted: float, within_s: float | None) -> None:
         self._queue = queue
+        self.kind = kind
+        """What the work is (``answer``, ``check``, ``briefing``): each kind has its own mean time."""
+        self.within_s = within_s
+        """Seconds from admission the work must be done in (``None``: no limit)."""
+        self.deadline = None if within_s is None else admitted + within_s
+        """When it must be done, on the queue's clock (:func:`time.monotonic` unless a test gives another)."""
+        self.started_at: float | None = None
         self.state = "waiting"
         """``waiting``, ``running``, ``done`` or ``withdrawn``."""
 
@@ -62,79 +94,142 @@ class Ticket:
         """Leave the line if still waiting (client gone, response finished); a running ticket is left alone."""
         self._queue._withdraw(self)
 
+    def late(self) -> Exception:
+        """What the client is told when its deadline passes: 504 once the work started, 503 while it still waited."""
+        return self._queue._late(self)
+
 
 class ModelQueue:
-    """One running ticket and at most ``max_waiting`` waiting ones, served in arrival order."""
+    """One running ticket and at most ``max_waiting`` waiting ones, served in arrival order.
 
-    def __init__(self, max_waiting: int, clock: Callable[[], float] = time.monotonic) -> None:
+    ``expected_s`` maps a kind of work to the seconds it is assumed to hold the model until one has been timed
+    (kinds not named take the ``answer`` prior); after that each kind's time is a running mean of its recent runs.
+    """
+
+    def __init__(self, max_waiting: int, expected_s: Mapping[str, float] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_waiting = max_waiting
         self._clock = clock
         self._changed = threading.Condition()
         self._line: deque[Ticket] = deque()
         self._running: Ticket | None = None
-        self._mean_run_s = 5.0  # a first guess for Retry-After, replaced as answers are timed
+        self._priors = {"answer": EXPECTED_ANSWER_S, **(expected_s or {})}
+        self._means: dict[str, float] = {}
+        """Kind → recent mean seconds holding the model, for the kinds that have been timed."""
         self.peak_waiting = 0
         """The most requests seen waiting behind a running one."""
         self.rejected = 0
 
-    def reserve(self) -> Ticket:
-        """A place in the line, or :class:`QueueFull` at once when ``max_waiting`` requests already wait."""
+    def reserve(self, kind: str = "answer", within_s: float | None = None) -> Ticket:
+        """A place in the line, or :class:`ModelBusy` at once.
+
+        :class:`QueueFull` when ``max_waiting`` requests already wait; :class:`WaitTooLong` when the work ahead and
+        this request's own would, at their recent mean times, not be done within ``within_s`` seconds. A request
+        with nothing ahead of it is always admitted: only running it can tell.
+        """
         with self._changed:
-            if self._waiting() >= self.max_waiting and (self._running is not None or self._line):
+            busy = self._running is not None or bool(self._line)
+            if busy and self._waiting() >= self.max_waiting:
                 self.rejected += 1
-                raise QueueFull(self._waiting(), self._retry_after())
-            ticket = Ticket(self)
+                raise QueueFull(self._waiting(), self._retry_after_full())
+            ticket = Ticket(self, kind, self._clock(), within_s)
+            if busy and within_s is not None:
+                wait = self._expected_start(len(self._line))
+                if (over := wait + self._mean(kind) - within_s) > 0:
+                    self.rejected += 1
+                    raise WaitTooLong(self._too_long(ticket, wait), _seconds(over))
             self._line.append(ticket)
             self.peak_waiting = max(self.peak_waiting, self._waiting())
             return ticket
 
     @contextmanager
-    def slot(self, ticket: Ticket | None = None, deadline: float | None = None,
-             cancelled: Callable[[], bool] | None = None) -> Iterator[None]:
-        """Hold the model for the ``with`` body: reserve (unless given a ticket), wait for the turn, release.
+    def slot(self, ticket: Ticket | None = None, within_s: float | None = None,
+             cancelled: Callable[[], bool] | None = None,
+             on_wait: Callable[[int, float], None] | None = None) -> Iterator[None]:
+        """Hold the model for the ``with`` body: reserve (unless given a ticket) ``within_s``, wait for the turn, release.
 
-        Raises :class:`QueueFull` (no place), :class:`DeadlineExceeded` (the turn did not come by ``deadline``, a
-        :func:`time.monotonic` time) or ``AnswerCancelled`` (``cancelled()`` became true or the ticket was withdrawn).
+        While it waits, ``on_wait(ahead, expected_wait_s)`` is told each time the number of requests ahead changes.
+
+        Raises :class:`ModelBusy` (no place, or no time left to do the work: :meth:`reserve`, and while waiting) or
+        ``AnswerCancelled`` (``cancelled()`` became true or the ticket was withdrawn). Only runs that finished or
+        overran their deadline are timed into the mean.
         """
-        ticket = ticket or self.reserve()
-        self._wait_for_turn(ticket, deadline, cancelled)
+        ticket = ticket or self.reserve(within_s=within_s)
+        self._wait_for_turn(ticket, cancelled, on_wait)
         started = self._clock()
+        timed = True
         try:
             yield
+        except BaseException as exc:
+            timed = isinstance(exc, DeadlineExceeded)  # an overrun is a timing; a cancel or a crash stopped early
+            raise
         finally:
-            self._release(ticket, self._clock() - started)
+            self._release(ticket, self._clock() - started if timed else None)
 
     def status(self) -> QueueStatus:
         with self._changed:
             return QueueStatus(running=int(self._running is not None), waiting=self._waiting(),
                                max_waiting=self.max_waiting, peak_waiting=self.peak_waiting, rejected=self.rejected,
-                               mean_run_s=round(self._mean_run_s, 2))
+                               mean_run_s=round(self._mean("answer"), 2),
+                               expected_wait_s=round(self._expected_start(len(self._line)), 2))
 
     def _waiting(self) -> int:
         """Admitted requests behind the one that holds the model (or is about to take it)."""
         return max(0, len(self._line) + (self._running is not None) - 1)
 
-    def _wait_for_turn(self, ticket: Ticket, deadline: float | None, cancelled: Callable[[], bool] | None) -> None:
+    def _mean(self, kind: str) -> float:
+        return self._means.get(kind, self._priors.get(kind, self._priors["answer"]))
+
+    def _expected_start(self, position: int) -> float:
+        """Seconds until the ticket at ``position`` in the line is likely to get the model."""
+        ahead = sum(self._mean(t.kind) for t in list(self._line)[:position])
+        running = self._running
+        if running is not None and running.started_at is not None:
+            ahead += max(0.0, self._mean(running.kind) - (self._clock() - running.started_at))
+        return ahead
+
+    def _wait_for_turn(self, ticket: Ticket, cancelled: Callable[[], bool] | None,
+                       on_wait: Callable[[int, float], None] | None) -> None:
+        told = None
         with self._changed:
             while not (self._running is None and self._line and self._line[0] is ticket):
-                if ticket.state == "withdrawn" or (cancelled is not None and cancelled()):
+                if ticket.state == "withdrawn" or ticket not in self._line or (cancelled is not None and cancelled()):
                     self._drop(ticket)
                     raise AnswerCancelled("the client went away while waiting for the model")
-                now = self._clock()
-                if deadline is not None and now >= deadline:
+                position = self._line.index(ticket)
+                wait = self._expected_start(position)
+                if (ahead := position + (self._running is not None)) != told and on_wait is not None:
+                    on_wait(ahead, wait)
+                told = ahead
+                # Re-checked on every change: once the work ahead (a slow answer raises the means) leaves no time
+                # to start before the deadline, the request leaves now rather than at its deadline. Only starting is
+                # asked here: admission asked for the whole run, and an estimate that has drifted a little since
+                # should not turn a request it admitted away.
+                if ticket.deadline is not None and self._clock() + wait >= ticket.deadline:
                     self._drop(ticket)
-                    raise DeadlineExceeded()
+                    self.rejected += 1
+                    raise WaitTooLong(self._no_time_left(ticket), self._retry_after_for(ticket))
                 # Woken by every release or withdrawal; the timeout only re-checks the client and the deadline.
-                self._changed.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - now)))
+                self._changed.wait(0.1)
+            if told is not None and ticket.deadline is not None and (
+                    self._clock() + self._mean(ticket.kind) > ticket.deadline):
+                # Its turn came after a wait that left too little time for its own run: it would only overrun.
+                self._drop(ticket)
+                self.rejected += 1
+                raise WaitTooLong(self._no_time_left(ticket), self._retry_after_for(ticket))
             self._line.popleft()
             self._running = ticket
             ticket.state = "running"
+            ticket.started_at = self._clock()
 
-    def _release(self, ticket: Ticket, seconds: float) -> None:
+    def _release(self, ticket: Ticket, seconds: float | None) -> None:
         with self._changed:
             if self._running is ticket:
                 self._running = None
-                self._mean_run_s = 0.7 * self._mean_run_s + 0.3 * seconds
+                if seconds is not None:
+                    last = self._means.get(ticket.kind)  # the first timing replaces the prior
+                    self._means[ticket.kind] = seconds if last is None else (
+                        (1 - RECENT_WEIGHT) * last + RECENT_WEIGHT * seconds)
             ticket.state = "done"
             self._changed.notify_all()
 
@@ -150,6 +245,33 @@ class ModelQueue:
             self._line.remove(ticket)
             self._changed.notify_all()
 
-    def _retry_after(self) -> int:
-        """Seconds until a place in the line is likely free: one answer's time, on recent average."""
-        return max(1, min(300, math.ceil(self._mean_run_s)))
+    def _late(self, ticket: Ticket) -> Exception:
+        with self._changed:
+            if ticket.state == "running" or ticket.state == "done":
+                return DeadlineExceeded(ticket.within_s)
+            return WaitTooLong(self._no_time_left(ticket), self._retry_after_for(ticket))
+
+    def _retry_after_full(self) -> int:
+        """Seconds until a place in the line is likely free: what is left of the running work."""
+        return _seconds(self._expected_start(0) or self._mean("answer"))
+
+    def _retry_after_for(self, ticket: Ticket) -> int:
+        """Seconds until a request like ``ticket``, arriving anew, would likely fit in its time."""
+        within = ticket.within_s or 0.0
+        return _seconds(self._expected_start(len(self._line)) + self._mean(ticket.kind) - within)
+
+    def _too_long(self, ticket: Ticket, wait: float) -> str:
+        ahead = len(self._line) + (self._running is not None)
+        own = self._mean(ticket.kind)
+        return (f"the model is busy: the {ahead} requests ahead of this one need about {wait:.0f} s and this one about "
+                f"{own:.0f} s more, over the {ticket.within_s:g} s this server allows; "
+                f"try again in {_seconds(wait + own - (ticket.within_s or 0.0))} s")
+
+    def _no_time_left(self, ticket: Ticket) -> str:
+        return (f"the model did not become free in time to do this within the {ticket.within_s or 0:g} s this server "
+                f"allows; try again in {self._retry_after_for(ticket)} s")
+
+
+def _seconds(value: float) -> int:
+    """A ``Retry-After`` value: whole seconds, at least 1."""
+    return max(1, math.ceil(value))

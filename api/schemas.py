@@ -186,11 +186,25 @@ class SentenceEvent(BaseModel):
     sources: dict[int, Citation]
 
 
+class StageEvent(BaseModel):
+    """``event: stage`` of ``POST /v1/chat``: what the answer is doing now, so a waiting user sees progress."""
+
+    stage: Literal["queued", "rewriting", "retrieving", "selecting", "writing", "verifying"]
+    """``queued``: waiting for the model; then rewriting a follow-up, retrieving passages, selecting the evidence,
+    writing (each sentence is checked as it comes) and the last checks."""
+    ahead: int | None = None
+    """``queued`` only: requests ahead of this one, the running answer included."""
+    expected_wait_s: float | None = None
+    """``queued`` only: the expected wait for the model, from the recent mean answer time."""
+
+
 class StreamError(BaseModel):
     """``event: error``: the answer could not be completed."""
 
     status: int
     detail: str
+    retry_after: int | None = None
+    """Seconds after which to try again, when the model was too busy to start the answer in time (status 503)."""
 
 
 def jsonable(model: BaseModel) -> dict[str, Any]:

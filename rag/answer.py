@@ -48,6 +48,9 @@ _ACCUSATION = re.compile(r"\b(accus\w*|alleg\w*|claim\w*|blam\w*)\b", re.I)
 _DENIAL = re.compile(r"\b(den(y|ies|ied|ial)|reject\w*|baseless|has not|did not|never)\b", re.I)
 
 OnSentence = Callable[[AnswerSentence, dict[int, Citation]], None]
+STAGES = {"rewrite": "rewriting", "retrieve": "retrieving", "select": "selecting", "generate": "writing",
+          "verify": "verifying"}
+"""Timed step → the stage :attr:`AskOptions.on_stage` is told (writing includes checking each sentence as it comes)."""
 
 
 @dataclass
@@ -69,6 +72,8 @@ class AskOptions:
     """Most tokens the model may write (``Settings.llm_max_tokens``)."""
     cancelled: Callable[[], bool] | None = None
     """Checked between streamed pieces: a client that went away stops generation (raises ``AnswerCancelled``)."""
+    on_stage: Callable[[str], None] | None = None
+    """Told each stage as it begins (a value of :data:`STAGES`), so a waiting user sees progress."""
 
 
 class AnswerCancelled(RuntimeError):
@@ -95,7 +100,8 @@ class Answerer:
         timings: dict[str, float] = {}
         verifying = self.verifier.seconds
         gate = _Gate(on_sentence)
-        answer = self._ask(normalize(question), options or AskOptions(), gate, _Clock(timings))
+        options = options or AskOptions()
+        answer = self._ask(normalize(question), options, gate, _Clock(timings, options.on_stage))
         timings["verification"] = round((self.verifier.seconds - verifying) * 1000, 1)
         answer.timings = timings
         return answer
@@ -105,7 +111,7 @@ class Answerer:
         if not question:
             raise ValueError("the question is empty")
 
-        with clock("rewrite"):
+        with clock("rewrite", announce=bool(options.history)):
             standalone = self.rewrite(question, options.history) if options.history else question
         filters, phrase = self._filters(standalone, options)
         with clock("retrieve"):
@@ -363,14 +369,20 @@ def _refuse(answer: Answer, reason: str, evidence: Sequence[Evidence]) -> Answer
 
 
 class _Clock:
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
+    """Times each step into ``timings`` and, when ``announce``, tells ``on_stage`` that it began."""
 
-    def __call__(self, stage: str) -> _Clock:
+    def __init__(self, timings: dict[str, float], on_stage: Callable[[str], None] | None = None) -> None:
+        self.timings = timings
+        self.on_stage = on_stage
+
+    def __call__(self, stage: str, announce: bool = True) -> _Clock:
         self._stage = stage
+        self._announce = announce
         return self
 
     def __enter__(self) -> None:
+        if self.on_stage is not None and self._announce:
+            self.on_stage(STAGES[self._stage])
         self._start = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:

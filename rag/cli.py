@@ -24,7 +24,7 @@ from rag.ingest import LazyEmbedder, delete_article, ingest_paths
 from rag.services import Services
 from rag.settings import Settings
 from rag.store import StoreBusyError
-from rag.types import Citation, SearchFilters
+from rag.types import Citation, SearchFilters, SearchHit
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cited answers over conflict news.")
 console = Console()
@@ -157,17 +157,62 @@ def search(
     if as_json:
         print_json([hit.model_dump(mode="json") for hit in hits])
         return
-    table = Table("#", "score", "article", "outlet", "date", "text", show_lines=True)
+    if not hits:
+        console.print("no matching chunks")
+    elif console.width < WIDE_TABLE:
+        print_hits_compact(hits)
+    else:
+        table = Table("#", "score", "article", "outlet", "date", "text", show_lines=True)
+        for rank, hit in enumerate(hits, start=1):
+            table.add_row(
+                str(rank),
+                f"{hit.score:.4f}",
+                Text.assemble(hit.title, "\n", (hit.chunk_id, "dim")),
+                Text(hit.outlet or ""),
+                str(hit.published_at or ""),
+                Text(clip(hit.text, PASSAGE_CHARS)),
+            )
+        console.print(table)
+
+
+WIDE_TABLE = 120
+"""Terminal columns below which ``rag search`` prints one block per hit: six table columns leave a title a few
+characters a line at 80."""
+PASSAGE_CHARS = 300
+
+
+def print_hits_compact(hits: list[SearchHit]) -> None:
+    """One block per hit: rank, score, title, outlet and date on one line; the chunk id and the passage below it.
+
+    Wrapped lines hang under the title and the passage is indented, so rank and score stand out on the left.
+    """
     for rank, hit in enumerate(hits, start=1):
-        table.add_row(
-            str(rank),
-            f"{hit.score:.4f}",
-            Text.assemble(hit.title, "\n", (hit.chunk_id, "dim")),
-            Text(hit.outlet or ""),
-            str(hit.published_at or ""),
-            Text(hit.text[:300]),
-        )
-    console.print(table if hits else "no matching chunks")
+        where = ", ".join(part for part in (hit.outlet, str(hit.published_at or "")) if part)
+        title = Text(hit.title, "bold")
+        if where:
+            title.append(f" — {where}", "dim")
+        lead = Text.assemble((f"{rank:>2}.", "bold"), " ", (f"{hit.score:.4f}", "cyan"), "  ")
+        _print_hanging(lead, title)
+        _print_hanging(Text(" " * 4), Text(hit.chunk_id, "dim"))
+        _print_hanging(Text(" " * 4), Text(clip(hit.text, PASSAGE_CHARS)))
+        console.print()
+
+
+def _print_hanging(lead: Text, text: Text) -> None:
+    """``lead`` then ``text`` wrapped to the rest of the line, its further lines indented as far as ``lead``."""
+    indent = Text(" " * lead.cell_len)
+    for number, line in enumerate(text.wrap(console, max(20, console.width - lead.cell_len))):
+        line.rstrip()
+        console.print(Text.assemble(lead if number == 0 else indent, line) if line.plain else "", soft_wrap=True)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with ``…`` when anything was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
 @app.command()

@@ -86,7 +86,10 @@ class Settings(BaseSettings):
     max_waiting: int = Field(default=8, ge=0)
     """Requests that may wait for the model while it answers another; beyond them, 503 with Retry-After."""
     request_deadline_s: float = Field(default=120.0, gt=0)
-    """Longest an answer or a check may take, waiting for the model included, before a 504."""
+    """Longest an answer or a check may take, waiting for the model included. One that the work ahead of it would
+    keep from being done in time gets a 503 with ``Retry-After`` at once; one that started and overran, a 504."""
+    expected_answer_s: float = Field(default=30.0, gt=0)
+    """How long an answer is assumed to hold the model until the first one has been timed (then: the recent mean)."""
     briefing_deadline_s: float = Field(default=900.0, gt=0)
     """The same for a briefing, which makes many model calls."""
 

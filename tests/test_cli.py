@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -82,5 +83,33 @@ def test_every_command_that_prints_article_text_prints_rich_markup_as_itself(tmp
             assert HOSTILE_OUTLET in result.output, (command, result.output)
         if command[0] in ("search", "ask", "check"):
             assert "said [bold]40 people[/bold] were evacuated" in result.output, (command, result.output)
+    narrow = runner.invoke(app, ["search", "evacuated from Torkham", "--k", "1", *data], env={"COLUMNS": "80"})
+    unwrapped = " ".join(narrow.output.split())
+    assert HOSTILE_TITLE in unwrapped and HOSTILE_OUTLET in unwrapped  # the compact layout too
+    assert "said [bold]40 people[/bold] were evacuated" in unwrapped
     result = runner.invoke(app, ["delete", "[bold]nope", *data])
     assert result.exit_code == 1 and "no article with id '[bold]nope'" in result.output
+
+
+def test_search_in_an_80_column_terminal_prints_one_readable_block_per_hit(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert runner.invoke(app, ["ingest", str(SEED_DIR), *data]).exit_code == 0
+    query = ["search", "drone strikes in Kabul", "--k", "3", *data]
+    hits = json.loads(runner.invoke(app, [*query, "--json"]).stdout)
+    result = runner.invoke(app, query, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert not any(line != line.rstrip() for line in lines)  # no padding to the edge
+    heads = [n for n, line in enumerate(lines) if re.match(r"^ ?\d+\. \d\.\d{4}  ", line)]
+    assert len(heads) == len(hits) == 3
+    for rank, (hit, start) in enumerate(zip(hits, heads, strict=True), start=1):
+        assert lines[start].startswith(f" {rank}. {hit['score']:.4f}  ")
+        block = lines[start:heads[rank] if rank < len(heads) else None]
+        heading = " ".join(line.strip() for line in block[:block.index(f"    {hit['chunk_id']}")])
+        where = ", ".join(part for part in (hit["outlet"], hit["published_at"]) if part)
+        assert heading.split("  ", 1)[1] == hit["title"] + (f" — {where}" if where else "")  # whole, in order
+        passage = " ".join(line.strip() for line in block[block.index(f"    {hit['chunk_id']}") + 1:] if line)
+        assert " ".join(hit["text"].split())[:60] in passage
+    wide = runner.invoke(app, query, env={"COLUMNS": "160"})
+    assert "┃ score" in wide.output  # a wide terminal keeps the table

@@ -40,8 +40,8 @@ async def create_briefing(options: BriefingOptions, state: StateDep) -> Briefing
     """Generate a sourced briefing for a window (every sentence cites a verified quote), store it, return it.
 
     Slow with the local model (several model calls); the result is also listed by ``GET /v1/briefings``. It waits
-    in the model's queue like an answer (503 when the queue is full); past ``RAG_BRIEFING_DEADLINE_S`` the client
-    gets a 504 and the briefing is still stored when it finishes.
+    in the model's queue like an answer (503 when the queue is full, or when the work ahead leaves no time for it);
+    past ``RAG_BRIEFING_DEADLINE_S`` the client gets a 504 and the briefing is still stored when it finishes.
     """
     services = state.services
     if options.topic:
@@ -57,7 +57,7 @@ async def create_briefing(options: BriefingOptions, state: StateDep) -> Briefing
             raise NotFound(f"briefing {briefing.id!r} was generated but not stored")
         return BriefingOut(**_summary(record), payload=json.loads(record.payload_json), markdown=record.markdown)
 
-    return await run_with_model(state, work, services.settings.briefing_deadline_s)
+    return await run_with_model(state, work, services.settings.briefing_deadline_s, "briefing")
 
 
 @router.get("", response_model=list[BriefingSummary])

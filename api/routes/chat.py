@@ -24,11 +24,13 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorResponse}}
 BUSY: dict[int | str, dict[str, object]] = {status: {"model": ErrorResponse} for status in (422, 503)}
 
-CHAT_EVENTS = """Events, in order: `conversation` (`{"conversation_id"}`), then one `sentence` per verified
-sentence (`SentenceEvent`: text, citation numbers, the cited sources), then `answer` (`ChatTurnResponse`: the whole
-`Answer` with citations, refusal state and timings), or `error` (`StreamError`: 504 past the deadline, 503 when
-the model backend fails) if it could not be completed. A full model queue is a 503 with `Retry-After` before the
-stream starts."""
+CHAT_EVENTS = """Events, in order: `conversation` (`{"conversation_id"}`), `stage` events as the answer waits and
+moves on (`StageEvent`: `queued` with the requests ahead and the expected wait, then `retrieving`, `selecting`,
+`writing`, `verifying`), one `sentence` per verified sentence (`SentenceEvent`: text, citation numbers, the cited
+sources), then `answer` (`ChatTurnResponse`: the whole `Answer` with citations, refusal state and timings), or
+`error` (`StreamError`: 504 when the answer started and overran its deadline, 503 with `retry_after` when it never
+got the model in time or the model backend fails) if it could not be completed. A full model queue, or one whose
+answers ahead leave no time for this one, is a 503 with `Retry-After` before the stream starts."""
 
 
 @router.post("/chat", responses={200: {"content": {"text/event-stream": {}}, "description": CHAT_EVENTS}, **NOT_FOUND,
@@ -71,7 +73,9 @@ async def _events(run: AnswerRun, conversation_id: str,
     yield ServerSentEvent(json.dumps({"conversation_id": conversation_id}), event="conversation")
     async with aclosing(stream_answer(run, store)) as stream:
         async for kind, payload in stream:
-            if kind == "sentence":
+            if kind == "stage":
+                yield ServerSentEvent(payload.model_dump_json(exclude_none=True), event="stage")
+            elif kind == "sentence":
                 sentence, cites = payload
                 event = SentenceEvent(text=sentence.text, citations=sentence.citations, quoted=sentence.quoted,
                                       sources={n: cites[n] for n in sentence.citations if n in cites})
@@ -80,7 +84,8 @@ async def _events(run: AnswerRun, conversation_id: str,
                 yield ServerSentEvent(payload.model_dump_json(), event="answer")
             elif kind == "error":
                 status, detail = status_and_detail(payload)
-                yield ServerSentEvent(StreamError(status=status, detail=detail).model_dump_json(), event="error")
+                error = StreamError(status=status, detail=detail, retry_after=getattr(payload, "retry_after", None))
+                yield ServerSentEvent(error.model_dump_json(exclude_none=True), event="error")
 
 
 async def _forget_if_empty(events: AsyncGenerator[ServerSentEvent, None], database: Database, conversation_id: str,

@@ -110,11 +110,48 @@ function addQuestion(text) {
 function addAnswerShell() {
   const bubble = el("div", "message answer streaming");
   const body = el("p", "answer-text");
-  const status = el("p", "answer-status", "Searching the articles…");
+  const status = el("p", "answer-status");
+  status.setAttribute("role", "status");
   bubble.append(body, status);
   $("messages").append(bubble);
   bubble.scrollIntoView({ block: "end", behavior: "smooth" });
-  return { bubble, body, status, sources: {} };
+  const shell = { bubble, body, status, sources: {}, started: Date.now(), stage: "", timer: null };
+  setStage(shell, "Sending the question…");
+  shell.timer = setInterval(() => showStage(shell), 1000);
+  return shell;
+}
+
+// What the answer is doing while the user waits, from the stream's `stage` events; the seconds since the question
+// tick beside it, so a long wait still shows that something is happening.
+function stageText(data) {
+  switch (data.stage) {
+    case "queued": {
+      const ahead = data.ahead === 1 ? "1 question" : `${data.ahead} questions`;
+      const wait = data.expected_wait_s >= 1 ? `, about ${Math.round(data.expected_wait_s)} s` : "";
+      return `Waiting for the model: ${ahead} ahead${wait}…`;
+    }
+    case "rewriting": return "Reading the follow-up in the light of the conversation…";
+    case "retrieving": return "Searching the articles…";
+    case "selecting": return "Choosing the passages to quote…";
+    case "writing": return "Writing the answer, checking each sentence against its quote…";
+    case "verifying": return "Checking the answer against the sources…";
+    default: return "Working…";
+  }
+}
+
+function setStage(shell, text) {
+  shell.stage = text;
+  showStage(shell);
+}
+
+function showStage(shell) {
+  const seconds = Math.floor((Date.now() - shell.started) / 1000);
+  shell.status.textContent = seconds >= 1 ? `${shell.stage} (${seconds} s)` : shell.stage;
+}
+
+function stopStage(shell) {
+  if (shell.timer) clearInterval(shell.timer);
+  shell.timer = null;
 }
 
 function appendSentence(shell, sentence, sources) {
@@ -126,7 +163,7 @@ function appendSentence(shell, sentence, sources) {
     const citation = shell.sources[n];
     if (citation) shell.body.append(chip(n, citation));
   }
-  shell.status.textContent = "Verifying the next sentence…";
+  setStage(shell, "Verifying the next sentence…");
   shell.bubble.scrollIntoView({ block: "end", behavior: "smooth" });
 }
 
@@ -170,6 +207,7 @@ function renderRefusal(shell, answer) {
 }
 
 function renderAnswer(shell, answer, streamed) {
+  stopStage(shell);
   shell.bubble.classList.remove("streaming");
   shell.status.remove();
   if (answer.refused) {
@@ -190,6 +228,7 @@ function renderAnswer(shell, answer, streamed) {
 }
 
 function renderError(shell, message) {
+  stopStage(shell);
   shell.bubble.classList.remove("streaming");
   shell.bubble.classList.add("failed");
   shell.status.textContent = message;
@@ -252,6 +291,8 @@ async function ask(question) {
     for await (const { event, data } of readEvents(response)) {
       if (event === "conversation") {
         state.conversationId = data.conversation_id;
+      } else if (event === "stage") {
+        setStage(shell, stageText(data));
       } else if (event === "sentence") {
         appendSentence(shell, data, data.sources);
         streamed = true;
@@ -265,6 +306,7 @@ async function ask(question) {
   } catch (error) {
     renderError(shell, error.name === "AbortError" ? "Stopped." : `Connection failed: ${error.message}`);
   } finally {
+    stopStage(shell);
     state.controller = null;
     setBusy(false);
   }

@@ -32,7 +32,7 @@ class LoadResult(BaseModel):
     requests: int
     """Requests that got an outcome (a status, an error event, or a connection error)."""
     statuses: dict[str, int]
-    """``"200"`` (answered), an HTTP status (``"503"``), ``"stream 504"`` (an error event after the stream began),
+    """``"200"`` (answered), a status code (``"503"``), ``"stream 504"`` (an error event after the stream began),
     ``"error: ConnectError"``; unfinished requests are not in it."""
     answered: int
     answers_per_s: float
@@ -131,7 +131,9 @@ async def _chat(client: httpx.AsyncClient, question: str) -> Outcome:
                     return Outcome("200", started, time.perf_counter(), first)
                 elif kind == "error":
                     status = data.get("status") if isinstance(data, dict) else None
-                    return Outcome(f"stream {status}", started, time.perf_counter(), first)
+                    retry = data.get("retry_after") if isinstance(data, dict) else None
+                    return Outcome(f"stream {status}", started, time.perf_counter(), first,
+                                   retry_after=float(retry) if isinstance(retry, int | float) else None)
             return Outcome("stream ended without an answer", started, time.perf_counter(), first)
     except httpx.HTTPError as exc:
         await asyncio.sleep(0.5)  # a refused connection must not spin
@@ -173,7 +175,9 @@ def summarize(url: str, users: int, elapsed: float, tally: _Tally, unfinished: i
     firsts = [o.first_sentence - o.started for o in answered if o.first_sentence is not None]
     rejected = sum(1 for o in outcomes if (o.status == "503" and o.retry_after) or o.status == "429")
     deadline = statuses["504"] + statuses["stream 504"]
-    unexpected = sum(1 for o in outcomes if _server_error(o.status) and not (o.status == "503" and o.retry_after)
+    # A 503 with a retry time is the queue saying no (at once, or in the stream once no time was left to start).
+    unexpected = sum(1 for o in outcomes if _server_error(o.status)
+                     and not (o.status in ("503", "stream 503") and o.retry_after)
                      and o.status not in ("504", "stream 504"))
     return LoadResult(
         url=url, users=users, duration_s=round(elapsed, 1), requests=len(outcomes), statuses=dict(sorted(statuses.items())),

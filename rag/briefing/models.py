@@ -125,7 +125,9 @@ class Counts(BaseModel):
     reprints: int
     """Of those, reprints of another article (counted once with their original)."""
     independent_outlets: int
-    """Distinct outlets among the originals (an article without an outlet counts as its own source)."""
+    """Distinct named outlets among the originals; an article whose outlet is unknown is not counted here."""
+    without_outlet: int = 0
+    """Originals whose outlet is not known (they may come from an outlet already counted)."""
     storylines: int
     cited_articles: int = 0
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from rag.briefing.models import NO_RESPONSE, Briefing, Citation
+from rag.briefing.models import NO_RESPONSE, Briefing, Citation, Counts
 from rag.markdown import escape_markdown as _md
 from rag.markdown import link_markdown, safe_url
 
@@ -18,11 +18,20 @@ def source_numbers(briefing: Briefing) -> dict[str, int]:
     return {s.article_id: n for n, s in enumerate(briefing.sources, start=1)}
 
 
+def outlets_phrase(counts: Counts) -> str:
+    """``2 independent outlets``, and the articles whose outlet is unknown apart (they are not counted as outlets)."""
+    phrase = f"{counts.independent_outlets} independent outlet{'' if counts.independent_outlets == 1 else 's'}"
+    if counts.without_outlet:
+        phrase += f" and {counts.without_outlet} article{'' if counts.without_outlet == 1 else 's'} with no outlet named"
+    return phrase
+
+
 def render_html(briefing: Briefing) -> str:
     """A standalone page; every piece of article text is escaped by jinja2's autoescape."""
     env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("briefing.html.j2").render(b=briefing, numbers=source_numbers(briefing),
-                                                       no_response=NO_RESPONSE, safe_url=safe_url)
+                                                       no_response=NO_RESPONSE, safe_url=safe_url,
+                                                       outlets=outlets_phrase)
 
 
 def render_markdown(briefing: Briefing) -> str:
@@ -38,7 +47,7 @@ def render_markdown(briefing: Briefing) -> str:
     lines = [f"# {_md(briefing.title)}", "",
              f"*As of {briefing.as_of:%Y-%m-%d %H:%M} UTC · window {briefing.window.start or 'start'} to "
              f"{briefing.window.end} · {briefing.counts.articles} articles ({briefing.counts.reprints} reprints) from "
-             f"{briefing.counts.independent_outlets} independent outlets · {briefing.dropped} sentences dropped, "
+             f"{outlets_phrase(briefing.counts)} · {briefing.dropped} sentences dropped, "
              f"{briefing.replaced} replaced by quotes*", ""]
     for section in briefing.sections:
         lines += [f"## {_md(section.title)}", ""]

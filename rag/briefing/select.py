@@ -26,6 +26,7 @@ class Selection(BaseModel):
             articles=len(self.articles) + len(self.reprints),
             reprints=len(self.reprints),
             independent_outlets=independent_outlets(self.articles),
+            without_outlet=sum(1 for a in self.articles if not _outlet(a)),
             storylines=storylines,
         )
 
@@ -45,8 +46,16 @@ def in_window(article: Article, window: Window) -> bool:
 
 
 def independent_outlets(originals: Sequence[Article]) -> int:
-    """Distinct outlets among originals; an article with no outlet counts as its own source."""
-    return len({a.outlet.strip().lower() if a.outlet else f"article:{a.id}" for a in originals})
+    """Distinct named outlets among originals (case and spacing aside).
+
+    An article whose outlet is not known is not an outlet of its own: it may come from one already counted, so it
+    is counted apart (:attr:`Counts.without_outlet`).
+    """
+    return len({outlet for a in originals if (outlet := _outlet(a))})
+
+
+def _outlet(article: Article) -> str:
+    return " ".join((article.outlet or "").split()).casefold()
 
 
 def select_articles(articles: Sequence[Article], window: Window, only: Collection[str] | None = None) -> Selection:

@@ -1,9 +1,10 @@
 """Stage: a timeline of events dated from the article text, not the publication date.
 
 Date phrases are found with a few patterns ("last Thursday", "on Feb. 27", "October last year", "March 2024",
-"in 2007") and resolved by ``dateparser`` against the article's publication date. An article without a
-date keeps relative phrases as written with the date left null ("Sunday (date not given)"); absolute ones
-("January 2024") resolve regardless.
+"in 2007") and resolved by ``dateparser`` against the article's publication date; a weekday is the most recent
+such day on or before it ("on Monday" in Monday's paper is that day). An article without a date keeps relative
+phrases as written with the date left null ("Sunday (date not given)"); absolute ones ("January 2024") resolve
+regardless.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def resolve_date(phrase: str, kind: str, published: dt.date | None) -> str | Non
     """ISO date of ``phrase`` (at its precision), relative to ``published``; ``None`` when unparseable."""
     base = published or dt.date(2000, 1, 1)
     text = re.sub(r"^(?:last|this|next|on|late|early) ", "", phrase)
+    if kind == "weekday":
+        return _weekday_date(phrase, text, base)
     if kind == "month_relative":
         offset = {"last": -1, "this": 0, "next": 1}[phrase.split()[-2]]
         text = f"{phrase.split()[0]} {base.year + offset}"
@@ -78,6 +81,25 @@ def resolve_date(phrase: str, kind: str, published: dt.date | None) -> str | Non
     if period == "month":
         return f"{day.year:04d}-{day.month:02d}"
     return day.isoformat()
+
+
+def _weekday_date(phrase: str, weekday: str, base: dt.date) -> str | None:
+    """A weekday named in an article published on ``base``: the most recent such day on or before it.
+
+    "On Monday" in Monday's paper is that Monday (dateparser, preferring the past, gives the week before). "Last
+    Monday" is before the day it is written on, a week back on a Monday; "next Monday" the first one after it.
+    """
+    parsed = _parse(weekday, base)  # the library reads the name; only the week is chosen here
+    if parsed is None:
+        return None
+    target = parsed[0].weekday()
+    modifier = phrase.split()[0].lower() if phrase.split()[0] != weekday else ""
+    if modifier == "next":
+        return (base + dt.timedelta(days=(target - base.weekday()) % 7 or 7)).isoformat()
+    back = (base.weekday() - target) % 7
+    if modifier == "last" and back == 0:
+        back = 7
+    return (base - dt.timedelta(days=back)).isoformat()
 
 
 @lru_cache(maxsize=4096)

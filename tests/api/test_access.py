@@ -42,7 +42,7 @@ def keyed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator[str]:
 
 def test_with_keys_set_every_route_but_health_and_the_page_files_needs_one(keyed_url: str) -> None:
     with httpx.Client(base_url=keyed_url, timeout=60) as http:
-        for path in ("/healthz", "/", "/app.js", "/app.css", "/index.html"):
+        for path in ("/healthz", "/", "/app.js", "/app.css", "/index.html", "/favicon.svg", "/favicon.ico"):
             assert http.get(path).status_code == 200, path
         for method, path in PROTECTED:
             response = http.request(method, path, json={"question": ASIF})

@@ -7,9 +7,12 @@ Screenshots (desktop 1280x800, phone 390x844) are saved under ``reports/screensh
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -23,6 +26,7 @@ from rag.services import Services
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation
 from tests.api.fakes import reader
+from tests.api.gated import GatedModel, wait_for_queue
 from tests.api.live import LiveServer
 from tests.conftest import ROOT
 from tests.markup import HOSTILE_ARTICLE, HOSTILE_TITLE, render
@@ -223,6 +227,43 @@ def test_with_api_keys_the_page_asks_for_one_keeps_it_for_the_tab_and_sends_it(
         assert page.evaluate("sessionStorage.getItem('conflict-rag-api-key')") == key
         assert page.evaluate("localStorage.length") == 0 and key not in page.url
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_while_an_answer_waits_the_page_shows_its_place_in_the_line_then_what_it_is_doing(
+        browser: Browser, api_settings: Settings, real_embedder: Embedder) -> None:
+    model = GatedModel()
+    settings = api_settings.model_copy(update={"rate_limit_per_minute": 0})
+    services = Services(settings, embedder_override=real_embedder, chat_override=model)
+    with serving_in_thread(create_app(settings, services=services)) as url, httpx.Client(base_url=url, timeout=60) as http:
+        try:
+            holder = threading.Thread(target=http.post, args=("/v1/ask",), kwargs={"json": {"question": FIRST}})
+            holder.start()
+            wait_for_queue(http, running=1)
+            page = open_page(browser, url, 1280, 800)
+            missing: list[str] = []
+            page.on("response", lambda response: response.status == 404 and missing.append(response.url))
+            ask(page, FIRST)
+            status = page.locator(".message.answer .answer-status")
+            expect(status).to_contain_text("Waiting for the model: 1 question ahead")
+            expect(status).to_contain_text(re.compile(r"\(\d+ s\)"))  # the seconds tick while it waits
+            model.gate.set()
+            holder.join(30)
+            answer = page.locator(".message.answer").nth(0)
+            expect(answer).not_to_have_class("message answer streaming", timeout=60_000)
+            expect(answer.locator(".answer-text")).to_contain_text("open war")
+            expect(status).to_have_count(0)  # the progress line goes once the answer is there
+
+            model.gate.clear()  # the next answer is held while the model writes
+            ask(page, FIRST)
+            expect(page.locator(".message.answer").nth(1).locator(".answer-status")).to_contain_text(
+                "Writing the answer")
+            model.gate.set()
+            expect(page.locator(".message.answer").nth(1)).not_to_have_class("message answer streaming",
+                                                                              timeout=60_000)
+            assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/favicon.svg")
+            assert missing == [] and page.errors == []  # type: ignore[attr-defined]
+        finally:
+            model.gate.set()
 
 
 def test_a_hostile_articles_markdown_from_the_facade_and_the_briefing_fetches_nothing_in_chromium(

@@ -67,6 +67,16 @@ def test_a_follow_up_is_rewritten_from_the_stored_history(client: TestClient, fa
     assert [(c["id"], c["turn_count"]) for c in listed] == [(conversation_id, 2)]
 
 
+def test_the_stream_says_what_stage_the_answer_is_in_before_its_sentences(client: TestClient) -> None:
+    first = chat(client, FIRST)
+    kinds = [kind for kind, _ in first]
+    stages = [data for kind, data in first if kind == "stage"]
+    assert stages == [{"stage": "retrieving"}, {"stage": "selecting"}, {"stage": "writing"}, {"stage": "verifying"}]
+    assert kinds.index("stage") == 1 and kinds.index("sentence") > kinds.index("stage") + 2  # writing precedes them
+    follow_up = chat(client, FOLLOW_UP, first[0][1]["conversation_id"])
+    assert [data["stage"] for kind, data in follow_up if kind == "stage"][:2] == ["rewriting", "retrieving"]
+
+
 def test_conversations_survive_a_restart_and_can_be_deleted(services: Services, api_settings: Settings,
                                                              real_embedder: Embedder) -> None:
     with TestClient(create_app(api_settings, services=services)) as client:

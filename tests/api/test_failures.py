@@ -61,26 +61,55 @@ def test_model_work_past_the_deadline_is_a_504_with_a_message_and_the_model_is_g
         completion = http.post("/v1/chat/completions", json=COMPLETION)
         assert completion.status_code == 504 and completion.json()["error"]["message"] == DEADLINE
         assert completion.json()["error"]["code"] == "timeout"
+        wait_for_queue(http, running=0, waiting=0, timeout_s=5)  # else the chat would be refused at once (503)
 
         with http.stream("POST", "/v1/chat", json={"question": ASIF}) as response:  # the stream began: an error event
             assert response.status_code == 200
             events = list(parse_events(response.iter_lines()))
-        assert [kind for kind, _ in events] == ["conversation", "error"]
-        assert events[-1][1] == {"status": 504, "detail": DEADLINE}
+        assert [kind for kind, _ in events if kind != "stage"] == ["conversation", "error"]
+        assert [data["stage"] for kind, data in events if kind == "stage"] == ["retrieving", "selecting", "writing"]
+        assert events[-1][1] == {"status": 504, "detail": DEADLINE}  # it started: the deadline is a 504
         wait_for_queue(http, running=0, waiting=0, timeout_s=5)
         assert http.get("/v1/conversations").json() == []  # the unanswered conversation was not kept
 
 
-def test_a_request_waiting_for_the_model_also_ends_at_its_deadline(stuck_url: str) -> None:
+def test_a_request_that_cannot_get_the_model_in_time_is_a_503_with_retry_after_never_a_504(stuck_url: str) -> None:
     with httpx.Client(base_url=stuck_url, timeout=30) as http, httpx.Client(base_url=stuck_url, timeout=30) as other:
         holder: list[httpx.Response] = []
         thread = threading.Thread(target=lambda: holder.append(other.post("/v1/ask", json={"question": ASIF})))
         thread.start()
         wait_for_queue(http, running=1)
-        waited = http.post("/v1/ask", json={"question": "How many people were killed in Kabul?"})
+        started = time.monotonic()
+        refused = http.post("/v1/ask", json={"question": "How many people were killed in Kabul?"})
+        assert time.monotonic() - started < 0.5  # at once: an answer is assumed to take 30 s, 1 s is allowed
         thread.join(10)
-        assert waited.status_code == 504 and holder[0].status_code == 504
-        assert wait_for_queue(http, running=0, waiting=0, timeout_s=5)["peak_waiting"] == 1
+        assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+        assert holder[0].status_code == 504  # the one that started and overran
+        assert wait_for_queue(http, running=0, waiting=0, timeout_s=5)["rejected"] == 1
+
+
+def test_a_request_admitted_on_a_hopeful_estimate_leaves_with_a_503_once_it_cannot_be_done_in_time(
+        api_settings: Settings, real_embedder: Embedder) -> None:
+    model = GatedModel()
+    settings = api_settings.model_copy(update={"request_deadline_s": 1.0, "expected_answer_s": 0.1, "max_waiting": 1,
+                                               "rate_limit_per_minute": 0})
+    services = Services(settings, embedder_override=real_embedder, chat_override=model)
+    with serving_in_thread(create_app(settings, services=services)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        try:
+            holder = threading.Thread(target=lambda: http.post("/v1/ask", json={"question": ASIF}))
+            holder.start()
+            wait_for_queue(http, running=1)
+            with http.stream("POST", "/v1/chat", json={"question": ASIF}) as response:  # admitted: 0.1 s + 0.1 s fit
+                assert response.status_code == 200
+                events = list(parse_events(response.iter_lines()))
+            assert [kind for kind, _ in events] == ["conversation", "stage", "error"]
+            assert events[1][1]["stage"] == "queued" and events[1][1]["ahead"] == 1 and events[1][1]["expected_wait_s"] <= 0.1
+            error = events[-1][1]
+            assert error["status"] == 503 and error["retry_after"] >= 1
+            assert error["detail"].startswith("the model did not become free in time to do this within the 1 s")
+            holder.join(10)
+        finally:
+            model.gate.set()
 
 
 def test_a_model_that_cannot_load_is_a_503_whose_body_names_no_server_path(api_settings: Settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -105,6 +106,22 @@ def test_each_key_has_its_own_rate_and_the_429_says_when_to_retry(rate_limited_u
         assert http.get("/v1/articles", headers={"Authorization": f"Bearer {OTHER}"}).status_code == 200
         assert [http.get("/healthz").status_code for _ in range(10)] == [200] * 10  # health is never limited
         assert http.get("/v1/articles").status_code == 401  # no key: refused before it can spend anyone's budget
+
+
+def test_wrong_keys_count_against_the_address_so_guessing_meets_the_rate_limit(
+        api_settings: Settings, real_embedder: Embedder) -> None:
+    settings = api_settings.model_copy(update={"api_keys": [SecretStr(KEY)]})  # the default 120 a minute, burst 60
+    for url in served(settings, real_embedder):
+        with httpx.Client(base_url=url, timeout=60) as http:
+            guesses = [http.get("/v1/articles", headers={"X-API-Key": f"guess-{n:04d}-0123456789"}) for n in range(75)]
+            statuses = [response.status_code for response in guesses]
+            assert statuses[:60] == [401] * 60  # the burst
+            assert statuses[-1] == 429 and statuses.count(429) >= 10, statuses  # then refused before the key is read
+            assert set(statuses[60:]) <= {401, 429}  # a 401 only for a token refilled meanwhile (2 a second)
+            limited = next(response for response in guesses if response.status_code == 429)
+            assert int(limited.headers["retry-after"]) >= 1 and "RAG_RATE_LIMIT_PER_MINUTE" in limited.json()["detail"]
+            time.sleep(int(limited.headers["retry-after"]))
+            assert http.get("/v1/articles", headers={"X-API-Key": KEY}).status_code == 200  # the key's own budget
 
 
 def test_without_keys_the_rate_is_per_client_address(api_settings: Settings, real_embedder: Embedder) -> None:

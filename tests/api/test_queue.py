@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from api.app import create_app
-from api.queue import DeadlineExceeded, ModelQueue, QueueFull
+from api.queue import DeadlineExceeded, ModelQueue, QueueFull, Ticket, WaitTooLong
 from rag.answer import AnswerCancelled
 from rag.embed import Embedder
+from rag.llm import FunctionModel, Message
 from rag.services import Services
 from rag.settings import Settings
 from tests.api.errors import error_message
+from tests.api.fakes import reader
 from tests.api.gated import GatedModel, wait_for_queue
 from tests.api.sse import parse_events
 from tests.servers import serving_in_thread
@@ -34,7 +36,7 @@ def test_the_queue_serves_in_arrival_order_and_turns_away_beyond_its_bound() -> 
     assert full.value.retry_after >= 1 and "2 requests are already waiting" in str(full.value)
 
     def run(number: int, ticket: object) -> None:
-        with queue.slot(ticket, time.monotonic() + 10):  # type: ignore[arg-type]
+        with queue.slot(ticket):  # type: ignore[arg-type]
             order.append(number)
             time.sleep(0.05)
 
@@ -53,7 +55,7 @@ def test_the_queue_serves_in_arrival_order_and_turns_away_beyond_its_bound() -> 
 
 
 def test_a_waiting_request_leaves_the_line_when_withdrawn_cancelled_or_out_of_time() -> None:
-    queue = ModelQueue(max_waiting=1)
+    queue = ModelQueue(max_waiting=1, expected_s={"answer": 0.1})
     with queue.slot():
         withdrawn = queue.reserve()
         withdrawn.withdraw()
@@ -62,16 +64,81 @@ def test_a_waiting_request_leaves_the_line_when_withdrawn_cancelled_or_out_of_ti
             with queue.slot(withdrawn):
                 pass
         started = time.monotonic()
-        with pytest.raises(DeadlineExceeded):
-            with queue.slot(deadline=time.monotonic() + 0.3):
+        with pytest.raises(WaitTooLong):  # it would fit by the estimate, but the running answer never ends
+            with queue.slot(within_s=0.5):
                 pass
-        assert 0.25 < time.monotonic() - started < 2
+        assert 0.35 < time.monotonic() - started < 2  # it left when there was no longer time for its own answer
         with pytest.raises(AnswerCancelled):
             with queue.slot(cancelled=lambda: True):
                 pass
         assert queue.status().waiting == 0
     with queue.slot():  # the model was given back: the next one runs at once
         assert queue.status().running == 1
+
+
+def test_a_request_the_work_ahead_would_keep_past_its_deadline_is_refused_at_once_with_when_to_retry() -> None:
+    now = [0.0]
+    queue = ModelQueue(max_waiting=10, expected_s={"answer": 40.0}, clock=lambda: now[0])
+    with queue.slot(queue.reserve("answer", 120.0)):  # nothing ahead: admitted whatever the estimate
+        assert queue.reserve("answer", 120.0)  # starts in 40 s, done in 80
+        assert queue.reserve("answer", 120.0)  # starts in 80 s, done in 120: just in time
+        with pytest.raises(WaitTooLong) as refused:
+            queue.reserve("answer", 120.0)  # would be done in 160 s
+        assert refused.value.retry_after == 40 and str(refused.value) == (
+            "the model is busy: the 3 requests ahead of this one need about 120 s and this one about 40 s more, over "
+            "the 120 s this server allows; try again in 40 s")
+        assert queue.status().expected_wait_s == 120.0
+        now[0] = 30.0  # the running answer is 30 s in: 10 s left, by its mean
+        with pytest.raises(WaitTooLong) as later:
+            queue.reserve("answer", 120.0)
+        assert later.value.retry_after == 10
+        now[0] = 45.0  # it has overrun its mean: nothing more is counted for it
+        assert queue.reserve("answer", 120.0)
+    status = queue.status()
+    assert (status.rejected, status.mean_run_s) == (2, 45.0)  # the first timing replaced the 40 s prior
+
+
+def test_the_mean_answer_time_follows_recent_answers_and_each_kind_of_work_has_its_own() -> None:
+    now = [0.0]
+    queue = ModelQueue(max_waiting=5, expected_s={"answer": 10.0, "briefing": 300.0}, clock=lambda: now[0])
+    for seconds in (20.0, 40.0):
+        with queue.slot(queue.reserve("answer")):
+            now[0] += seconds
+    assert queue.status().mean_run_s == 26.0  # 20, then 0.7 × 20 + 0.3 × 40
+    with queue.slot(queue.reserve("briefing", 900.0)):
+        with pytest.raises(WaitTooLong):
+            queue.reserve("answer", 120.0)  # behind a briefing: 300 s + 26 s
+        assert queue.reserve("briefing", 900.0)  # 300 s + 300 s fits a briefing's 900
+        now[0] += 120.0
+    assert queue.status().mean_run_s == 26.0  # the briefing's time is not an answer's
+
+
+def test_a_waiting_request_leaves_as_soon_as_it_could_no_longer_start_in_time() -> None:
+    now = [0.0]
+    queue = ModelQueue(max_waiting=5, expected_s={"answer": 10.0}, clock=lambda: now[0])
+    told: list[tuple[int, float]] = []
+    outcome: list[BaseException] = []
+
+    def wait(ticket: Ticket) -> None:
+        try:
+            with queue.slot(ticket, on_wait=lambda ahead, seconds: told.append((ahead, seconds))):
+                pass
+        except BaseException as exc:  # the test looks at what it was
+            outcome.append(exc)
+
+    with queue.slot(first := queue.reserve("answer", 60.0)):
+        second, third = queue.reserve("answer", 60.0), queue.reserve("answer", 60.0)
+        thread = threading.Thread(target=wait, args=(third,))
+        thread.start()
+        time.sleep(0.3)
+        assert told == [(2, 20.0)] and outcome == []  # two ahead of it; it would be done at 30 s of its 60
+        now[0] = 51.0  # the running answer overran: the third could start no sooner than 61 s, past its 60
+        thread.join(5)
+        assert isinstance(outcome[0], WaitTooLong) and outcome[0].retry_after >= 1
+        assert "did not become free in time to do this within the 60 s" in str(outcome[0])
+        assert second.state == "waiting"  # it could still start at once
+        assert isinstance(second.late(), WaitTooLong)  # a deadline before its turn would be a 503
+        assert isinstance(first.late(), DeadlineExceeded)  # one after it started: 504
 
 
 @pytest.fixture
@@ -122,6 +189,25 @@ def test_beyond_the_bound_requests_get_503_with_retry_after_at_once_and_the_rest
         assert status["peak_waiting"] == 1 and status["rejected"] == 4
 
 
+def test_a_waiting_chat_hears_its_place_in_the_line_then_each_stage_of_its_answer(queue_url: str,
+                                                                                 gated: GatedModel) -> None:
+    with httpx.Client(base_url=queue_url, timeout=60) as http, ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(http.post, "/v1/ask", json={"question": ASIF})
+        wait_for_queue(http, running=1)
+        with httpx.stream("POST", f"{queue_url}/v1/chat", json={"question": ASIF}, timeout=60) as response:
+            assert response.status_code == 200
+            events = parse_events(response.iter_lines())
+            assert next(events)[0] == "conversation"
+            kind, queued = next(events)
+            assert kind == "stage" and queued["stage"] == "queued" and queued["ahead"] == 1
+            assert 0 < queued["expected_wait_s"] <= 30  # what is left of the running answer, by the prior
+            gated.gate.set()
+            rest = list(events)
+        assert [data["stage"] for kind, data in rest if kind == "stage"] == ["retrieving", "selecting", "writing",
+                                                                             "verifying"]
+        assert rest[-1][0] == "answer" and holder.result(timeout=30).status_code == 200
+
+
 def test_a_client_that_leaves_gives_back_its_place_in_the_line_or_the_model(queue_url: str, gated: GatedModel) -> None:
     with httpx.Client(base_url=queue_url, timeout=60) as http, ThreadPoolExecutor(2) as pool:
         holder = pool.submit(http.post, "/v1/ask", json={"question": ASIF})
@@ -149,3 +235,88 @@ def test_a_client_that_leaves_gives_back_its_place_in_the_line_or_the_model(queu
             assert wait_for_queue(http)["running"] == 1
         wait_for_queue(http, running=0, timeout_s=10)  # the model is given back when its client leaves
         assert wait_for_queue(http)["rejected"] == 0
+
+
+ANSWER_S = 2.0
+"""How long the known-speed fake holds the model per answer."""
+
+
+def timed_reader(messages: Sequence[Message]) -> str:
+    time.sleep(ANSWER_S)
+    return reader(messages)
+
+
+@pytest.fixture
+def known_speed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator[str]:
+    """A model that takes 2 s an answer, 5 s allowed per request: two answers fit in a deadline, a third does not."""
+    settings = api_settings.model_copy(update={"request_deadline_s": 5.0, "expected_answer_s": ANSWER_S,
+                                               "max_waiting": 8, "rate_limit_per_minute": 0})
+    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(timed_reader))
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        yield url
+
+
+def test_requests_that_could_not_be_answered_by_their_deadline_get_503_at_once_and_the_others_are_answered(
+        known_speed_url: str) -> None:
+    users = 5
+    start = threading.Barrier(users)
+
+    def ask() -> tuple[httpx.Response, float]:
+        with httpx.Client(base_url=known_speed_url, timeout=30) as http:
+            start.wait()
+            began = time.monotonic()
+            response = http.post("/v1/ask", json={"question": ASIF})
+            return response, time.monotonic() - began
+
+    with ThreadPoolExecutor(users) as pool:
+        results = list(pool.map(lambda _: ask(), range(users)))
+    answered = [took for response, took in results if response.status_code == 200]
+    refused = [(response, took) for response, took in results if response.status_code == 503]
+    assert len(answered) == 2 and len(refused) == 3, [r.status_code for r, _ in results]  # no 504: none overran
+    for response, took in refused:
+        assert took < 1.0  # at once, not after waiting out the deadline
+        assert int(response.headers["retry-after"]) >= 1
+        assert error_message(response).startswith("the model is busy: the 2 requests ahead of this one need about")
+    assert max(answered) < 5.0
+    with httpx.Client(base_url=known_speed_url, timeout=30) as http:
+        status = http.get("/v1/queue").json()
+    assert status["rejected"] == 3 and status["peak_waiting"] == 1
+    assert ANSWER_S <= status["mean_run_s"] < ANSWER_S + 1  # measured, no longer the prior
+
+
+@pytest.fixture
+def slow_queue_url(api_settings: Settings, real_embedder: Embedder, gated: GatedModel) -> Iterator[str]:
+    """Answers assumed to take 20 s, 30 s allowed: nothing can wait behind a running one."""
+    settings = api_settings.model_copy(update={"request_deadline_s": 30.0, "expected_answer_s": 20.0,
+                                               "max_waiting": 8, "rate_limit_per_minute": 0})
+    services = Services(settings, embedder_override=real_embedder, chat_override=gated)
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        try:
+            yield url
+        finally:
+            gated.gate.set()
+
+
+def test_every_route_that_queues_for_the_model_refuses_a_wait_it_could_not_survive(
+        slow_queue_url: str, gated: GatedModel) -> None:
+    completion = {"model": "m", "messages": [{"role": "user", "content": ASIF}]}
+    with httpx.Client(base_url=slow_queue_url, timeout=60) as http, ThreadPoolExecutor(1) as pool:
+        running = pool.submit(http.post, "/v1/ask", json={"question": ASIF})
+        wait_for_queue(http, running=1)
+        for method, path, body in (("POST", "/v1/ask", {"question": ASIF}), ("POST", "/v1/chat", {"question": ASIF}),
+                                   ("POST", "/v1/chat/completions", completion),
+                                   ("POST", "/v1/chat/completions", {**completion, "stream": True}),
+                                   ("POST", "/v1/check", {"claim": "Khwaja Asif declared open war."})):
+            started = time.monotonic()
+            refused = http.request(method, path, json=body)
+            assert time.monotonic() - started < 3, path
+            assert refused.status_code == 503, path
+            assert int(refused.headers["retry-after"]) >= 1
+            assert "this one about 20 s more, over the 30 s this server allows" in error_message(refused)
+            if path == "/v1/chat/completions":  # OpenAI's shape, with a code of its own
+                assert refused.json()["error"]["code"] == "queue_wait_too_long"
+                assert refused.json()["error"]["type"] == "server_error"
+        assert http.get("/v1/conversations").json() == []  # the refused chat started no conversation
+        gated.gate.set()
+        assert running.result(timeout=30).status_code == 200
+        assert wait_for_queue(http, running=0, waiting=0)["rejected"] == 5

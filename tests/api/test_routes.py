@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from xml.etree import ElementTree
 
 from fastapi.testclient import TestClient
 
@@ -163,3 +164,14 @@ def test_the_page_is_served_at_the_root_with_a_same_origin_script_policy(client:
     assert page.status_code == 200 and '<script src="app.js"' in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/app.js").status_code == 200 and client.get("/app.css").status_code == 200
+
+
+def test_the_page_has_an_icon_where_it_links_it_and_where_browsers_look_by_default(client: TestClient) -> None:
+    page = client.get("/").text
+    assert '<link rel="icon" href="favicon.svg" type="image/svg+xml">' in page
+    for path in ("/favicon.svg", "/favicon.ico"):
+        icon = client.get(path)
+        assert icon.status_code == 200, path
+        assert icon.headers["content-type"].startswith("image/svg+xml"), path
+        root = ElementTree.fromstring(icon.content)  # a well-formed SVG document
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 32 32"

@@ -3,7 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from rag.briefing.evidence import gather_evidence
-from rag.briefing.models import Window
+from rag.briefing.models import Briefing, Window
+from rag.briefing.render import outlets_phrase, render_html, render_markdown
 from rag.briefing.select import select_articles
 from rag.briefing.storylines import group_storylines
 from rag.embed import HashingEmbedder
@@ -32,6 +33,27 @@ def test_select_keeps_the_window_and_folds_reprints_into_their_original() -> Non
     assert selection.reprints == {"a-reprint": "a"}
     counts = selection.counts()
     assert (counts.articles, counts.reprints, counts.independent_outlets) == (3, 1, 2)
+
+
+def test_only_named_outlets_count_as_independent_and_articles_without_one_are_said_apart() -> None:
+    articles = [
+        art("a", "Depot hit", "Dawn", D, STRIKE),
+        art("b", "Depot burned", " dawn ", D, STRIKE.replace("overnight", "late")),  # the same outlet, spelt apart
+        art("c", "Floods", "Tolo", D, FLOOD),
+        art("d", "Bridges gone", None, D, FLOOD.replace("three", "four")),
+        art("e", "School gone", "  ", D, FLOOD.replace("three", "five")),
+    ]
+    selection = select_articles(articles, Window(start=None, end=D))
+    counts = selection.counts()
+    assert (counts.articles, counts.independent_outlets, counts.without_outlet) == (5, 2, 2)
+    briefing = Briefing(id="b", title="Week", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), window=selection.window,
+                        counts=counts, sections=[], contested=[], timeline=[], sources=[], dropped=0)
+    said = "from 2 independent outlets and 2 articles with no outlet named"
+    assert said in render_markdown(briefing) and said in render_html(briefing)
+    alone = select_articles(articles[:1], Window(start=None, end=D)).counts()
+    assert outlets_phrase(alone) == "1 independent outlet"  # nothing to say about unknown outlets when there are none
+    unknown = select_articles(articles[3:4], Window(start=None, end=D)).counts()
+    assert outlets_phrase(unknown) == "0 independent outlets and 1 article with no outlet named"
 
 
 def test_an_undated_article_counts_from_the_day_it_was_ingested() -> None:

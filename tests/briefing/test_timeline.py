@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pytest
@@ -26,6 +27,37 @@ def test_date_phrases_resolve_against_the_publication_date(text: str, published:
                                                           date: str | None) -> None:
     found = find_date_phrases(text, published)
     assert [(p.text, p.date) for p in found] == [(phrase, date)]
+
+
+MONDAY = dt.date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(("text", "published", "date"), [
+    ("Officials met on Monday.", MONDAY, "2026-03-02"),  # the day it was published, not a week before
+    ("Officials met Monday.", MONDAY, "2026-03-02"),
+    ("Officials met on Sunday.", MONDAY, "2026-03-01"),
+    ("Officials met on Tuesday.", MONDAY, "2026-02-24"),
+    ("Officials met last Monday.", MONDAY, "2026-02-23"),  # "last" is before the day it is written on
+    ("Officials will meet next Monday.", MONDAY, "2026-03-09"),
+    ("There were clashes last Thursday.", PUBLISHED, "2026-02-26"),
+    ("The crossing closed on Tuesday.", PUBLISHED, "2026-03-03"),
+    ("Fighting subsided late Saturday.", dt.date(2026, 3, 7), "2026-03-07"),
+    ("Strikes began early Friday.", dt.date(2026, 3, 7), "2026-03-06"),
+    ("Talks ended on Friday.", dt.date(2025, 12, 31), "2025-12-26"),  # across a year
+    ("Talks ended on Thursday.", dt.date(2024, 2, 29), "2024-02-29"),  # a leap day that is a Thursday
+    ("Talks ended on Sunday.", dt.date(2024, 3, 1), "2024-02-25"),  # across a leap February
+])
+def test_a_weekday_is_the_most_recent_such_day_on_or_before_publication(text: str, published: dt.date,
+                                                                         date: str) -> None:
+    assert [p.date for p in find_date_phrases(text, published)] == [date]
+
+
+@pytest.mark.parametrize("published", [MONDAY + dt.timedelta(days=n) for n in range(7)])
+def test_every_weekday_resolves_within_the_week_up_to_the_publication_day(published: dt.date) -> None:
+    for weekday in range(7):
+        name = calendar.day_name[weekday]
+        resolved = dt.date.fromisoformat(find_date_phrases(f"It happened on {name}.", published)[0].date or "")
+        assert resolved.weekday() == weekday and 0 <= (published - resolved).days <= 6, (name, published)
 
 
 def test_may_the_verb_is_not_a_month() -> None:
