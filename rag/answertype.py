@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from typing import Literal
 
 from rag.text import (
-    DEMONYMS,
     MONTHS,
     NUMBER_WORDS,
     STOPWORDS,
     WEEKDAYS,
     dates_in,
     has_word,
+    is_place_name,
     mentions,
     names_in,
     normalize,
@@ -82,7 +82,7 @@ def answer_spans(question: str, sentence: str, kind: AnswerType) -> list[str]:
     if kind == "name":
         person = bool(_PERSON.search(normalize(question)))  # a person is not a country, capital or demonym
         spans = sorted(n for n in names_in(sentence) if not mentions(question, n)
-                       and not (person and n.lower() in DEMONYMS))
+                       and not (person and is_place_name(n)))
         if person and not _ASKS_NAME.search(normalize(question)):  # "Who said X?" — "a senior official" answers
             spans += [m.group(0) for m in _ROLES.finditer(sentence) if not has_word(question, m.group(0))]
         return spans

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from rag.nlp.countries import same_place
+
 STOPWORDS = frozenset(
     "a an and are as at be been but by did do does for from had has have he her his how i in into is it its "
     "of on or said says she that the their them there they this to was were what when where which who whom "
@@ -49,21 +51,6 @@ NOT_NAMES = frozenset(
         "Yet So Still Because Once Again Even Only Just Very Exactly Interesting Parts Conclusion"
     ).split()
 )
-
-# Demonyms and adjectives that name the same place as their country ("Chinese" ↔ "China").
-DEMONYMS: dict[str, tuple[str, ...]] = {
-    "afghan": ("afghanistan", "kabul"), "afghans": ("afghanistan",), "pakistani": ("pakistan", "islamabad"),
-    "pakistanis": ("pakistan",), "chinese": ("china", "beijing"), "iranian": ("iran", "tehran"),
-    "indian": ("india", "new delhi"), "american": ("united states", "washington", "u.s."),
-    "russian": ("russia", "moscow"), "baloch": ("balochistan",), "saudi": ("saudi arabia",),
-    "turkish": ("turkey", "türkiye"), "qatari": ("qatar",), "british": ("britain", "united kingdom", "u.k."),
-    "emirati": ("united arab emirates", "uae"), "israeli": ("israel",), "ukrainian": ("ukraine", "kyiv"),
-    "arab": ("arab",), "kashmiri": ("kashmir",), "uzbek": ("uzbekistan",), "tajik": ("tajikistan",),
-}
-for _demonym, _places in list(DEMONYMS.items()):
-    for _place in _places:
-        DEMONYMS.setdefault(_place, ())
-        DEMONYMS[_place] = tuple(dict.fromkeys((*DEMONYMS[_place], _demonym)))
 
 # Irregular verb forms, so "wrote" finds "write" (Snowball only strips regular suffixes).
 _IRREGULAR = {
@@ -161,4 +148,9 @@ def mentions(text: str, name: str) -> bool:
     """``text`` names ``name`` or an equivalent demonym/country ("Chinese" ↔ "China", "Afghan" ↔ "Afghanistan")."""
     if has_word(text, name):
         return True
-    return any(has_word(text, other) for other in DEMONYMS.get(name.lower(), ()))
+    return any(has_word(text, other) for other in same_place().get(name.lower(), ()))
+
+
+def is_place_name(name: str) -> bool:
+    """``name`` is a country, its capital or its demonym (countryinfo), as opposed to a person or a body."""
+    return name.lower() in same_place()

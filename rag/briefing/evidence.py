@@ -29,7 +29,7 @@ _CUES: dict[str, frozenset[str]] = {
         "killed injured wounded dead deaths casualties civilians civilian displaced homes hospitals blood medical "
         "humanitarian aid families refugees damaged destroyed rubble victims starvation shelter")),
     "international": frozenset(tokenize(
-        "United Nations UN UNAMA Secretary-General Guterres United States Washington Pentagon China Iran Russia "
+        "United Nations UN Secretary-General United States Washington Pentagon China Iran Russia "
         "European Union EU India Arab states mediation condemned urged restraint dialogue diplomatic concern "
         "calm international")),
     "watch": frozenset(tokenize(
