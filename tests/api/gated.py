@@ -5,11 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import httpx
 
+from api.app import create_app
+from rag.embed import Embedder
 from rag.llm import Message
+from rag.services import Services
+from rag.settings import Settings
 from tests.api.fakes import reader
+from tests.servers import serving_in_thread
 
 
 class GatedModel:
@@ -41,3 +47,14 @@ def wait_for_queue(http: httpx.Client, timeout_s: float = 20, **expected: int) -
             return status
         assert time.monotonic() < deadline, f"queue never reached {expected}: {status}"
         time.sleep(0.05)
+
+
+@contextmanager
+def serving_gated(settings: Settings, embedder: Embedder, model: GatedModel) -> Iterator[str]:
+    """The service on real HTTP with ``model`` as its reader; the gate is opened on the way out, so nothing hangs."""
+    services = Services(settings, embedder_override=embedder, chat_override=model)
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        try:
+            yield url
+        finally:
+            model.gate.set()

@@ -22,7 +22,7 @@ from rag.llm import FunctionModel, Message
 from rag.services import Services
 from rag.settings import Settings
 from tests.api.errors import error_message
-from tests.api.gated import GatedModel, wait_for_queue
+from tests.api.gated import GatedModel, serving_gated, wait_for_queue
 from tests.api.sse import parse_events
 from tests.conftest import ROOT
 from tests.servers import serving_in_thread
@@ -42,12 +42,8 @@ def stuck_url(api_settings: Settings, real_embedder: Embedder) -> Iterator[str]:
     """A service whose model never finishes by itself, with a one-second deadline and room for one waiting."""
     model = GatedModel()
     settings = api_settings.model_copy(update={"request_deadline_s": 1.0, "max_waiting": 1, "rate_limit_per_minute": 0})
-    services = Services(settings, embedder_override=real_embedder, chat_override=model)
-    with serving_in_thread(create_app(settings, services=services)) as url:
-        try:
-            yield url
-        finally:
-            model.gate.set()
+    with serving_gated(settings, real_embedder, model) as url:
+        yield url
 
 
 def test_model_work_past_the_deadline_is_a_504_with_a_message_and_the_model_is_given_back(stuck_url: str) -> None:

@@ -19,7 +19,7 @@ from rag.services import Services
 from rag.settings import Settings
 from tests.api.errors import error_message
 from tests.api.fakes import reader
-from tests.api.gated import GatedModel, wait_for_queue
+from tests.api.gated import GatedModel, serving_gated, wait_for_queue
 from tests.api.sse import parse_events
 from tests.servers import serving_in_thread
 
@@ -149,12 +149,8 @@ def gated() -> GatedModel:
 @pytest.fixture
 def queue_url(api_settings: Settings, real_embedder: Embedder, gated: GatedModel) -> Iterator[str]:
     settings = api_settings.model_copy(update={"max_waiting": 1, "rate_limit_per_minute": 0})
-    services = Services(settings, embedder_override=real_embedder, chat_override=gated)
-    with serving_in_thread(create_app(settings, services=services)) as url:
-        try:
-            yield url
-        finally:
-            gated.gate.set()  # before the server stops: nothing is left holding the model
+    with serving_gated(settings, real_embedder, gated) as url:
+        yield url  # before the server stops: nothing is left holding the model
 
 
 def test_beyond_the_bound_requests_get_503_with_retry_after_at_once_and_the_rest_are_answered(
@@ -289,12 +285,8 @@ def slow_queue_url(api_settings: Settings, real_embedder: Embedder, gated: Gated
     """Answers assumed to take 20 s, 30 s allowed: nothing can wait behind a running one."""
     settings = api_settings.model_copy(update={"request_deadline_s": 30.0, "expected_answer_s": 20.0,
                                                "max_waiting": 8, "rate_limit_per_minute": 0})
-    services = Services(settings, embedder_override=real_embedder, chat_override=gated)
-    with serving_in_thread(create_app(settings, services=services)) as url:
-        try:
-            yield url
-        finally:
-            gated.gate.set()
+    with serving_gated(settings, real_embedder, gated) as url:
+        yield url
 
 
 def test_every_route_that_queues_for_the_model_refuses_a_wait_it_could_not_survive(
