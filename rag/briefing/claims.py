@@ -1,11 +1,12 @@
-"""Stage 4: attributed claims and the responses to them, paired by rules (no model).
+"""Stage 4: attributed claims and the responses to them, from the dependency parse (no model, no name lists).
 
 A claim is a clause where a party accuses, alleges, claims or argues something about another party; a
-response is a clause where a party denies, rejects, dismisses, insists, resists, or says it has not. Who
-speaks is the party named nearest before the verb (or after "said"); the target is the other party named
-after it. Claims by the same party against the same party about the same thing (shared topic words) form
-one contested point; its responses are the target's statements that share its topic (same sentence, same
-article and "the allegations" count in their favour). A point nobody answered says so.
+response is a clause where a party denies, rejects, dismisses or says it has not (``rag.nlp.speech``). Who the
+parties are comes from the corpus (``rag.nlp.parties``): its own names, grouped by the acronyms it defines, the
+countries it writes them with, and countries' capitals and demonyms. Claims by the same party against the same
+party about the same thing (the same third party named, or shared topic lemmas) form one contested point; its
+responses are the target's statements that share its topic (same sentence, same article and "the
+allegations" count in their favour). A point nobody answered says so.
 """
 
 from __future__ import annotations
@@ -14,46 +15,16 @@ import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel
+from spacy.tokens import Doc, Span
 
 from rag.briefing.evidence import Candidate
 from rag.briefing.models import ContestedPoint, Side
-from rag.text import tokenize
+from rag.nlp.parse import parse_texts
+from rag.nlp.parties import Parties
+from rag.nlp.speech import PARTY_LABELS, SpeechAct, speech_acts
 
-# Parties and the names the sources use for them, longest first (a party's officials speak for it).
-PARTIES: dict[str, list[str]] = {
-    "Afghanistan": ["Taliban Ministry of Interior", "Taliban government", "Taliban officials", "Taliban spokesperson",
-                    "Afghan government", "Afghan Taliban", "Afghan side", "Zabihullah Mujahid", "Mujahid",
-                    "Afghanistan", "Kabul", "the Taliban", "Taliban"],
-    "Pakistan": ["Pakistan’s Foreign Office", "Pakistani defense minister", "Pakistani government", "Pakistani officials",
-                 "Pakistani official", "Pakistani military", "Pakistani politicians", "Khwaja Asif", "Foreign Office",
-                 "Islamabad", "Pakistan"],
-}
-# Armed groups named in many ways; replaced by one token so "TTP" and "Tehrik-e-Taliban Pakistan" match,
-# and never mistaken for the party inside their name.
-GROUPS: dict[str, str] = {
-    r"Tehr(?:ee|i)k-e-Taliban Pakistan(?: \(TTP\))?|Pakistani Taliban|\bTTP\b": "TTP",
-    r"Islamic State’s Khorasan branch|Islamic State Khorasan|ISIS-K|\bISKP\b": "ISISK",
-    r"Balochistan Liberation Army|Baloch separatists": "BLA",
-}
-_GENERIC = frozenset(tokenize(
-    "tension tensions border cross clashes clash conflict neighbors neighbor two countries new wave deadly "
-    "escalating following amid also more recently latest repeated first time not only but government afghan "
-    "pakistani pakistan afghanistan kabul islamabad taliban accuse accused accusations allegations claim"))
-_CLAIM = re.compile(r"\b(?:accus(?:e|es|ed|ing)|accusations? (?:that|—)|alleg(?:e|es|ing)|alleged (?=that\b)|"
-                    r"claim(?:s|ed|ing)?|assert(?:s|ed)?)\b|’s argument is that")
-_NEGATED_CLAIM = re.compile(r"\b(?:not|never)\s+(?:\w+\s+){0,2}(?:accus|alleg|claim)")
-_RESPONSE = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|insist(?:s|ed)?|"
-                       r"refut\w*|rebuff\w*|resist(?:s|ed)?)\b|’s argument, on the other hand")
-_DENIAL = re.compile(r"\b(?:has|have|had|did|does|do) not\b|\bnever\b")
 _ANAPHOR = re.compile(r"\b(?:the|these|those|such) (?:allegations|accusations|claims|charges)\b")
-_PRONOUN_OBJECT = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?|dismiss(?:es|ed)?|resist(?:s|ed)?) (?:it|this)\b")
-_SPLIT = re.compile(r",? while |; |, and (?=(?:the )?(?:Afghanistan|Pakistan|Kabul|Islamabad|Taliban)\b)")
-_LOCATIVE = re.compile(r"\b(?:in|over|on|near|around|to|into|across|inside|from|of|at)\s+$")
 MIN_PAIR_SCORE = 3
-_PROPER = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)*(?:’s|'s)?")
-_NOT_PARTIES = frozenset("The A An This That These Those It Its He She They We I In On At By For From To Of And But Or As "
-                         "According However Meanwhile Also Both Some Many Several Local Officials Residents".split())
-_GROUP_TOKENS = frozenset(tokenize(" ".join(GROUPS.values())))
 
 
 class Mention(BaseModel):
@@ -73,6 +44,15 @@ class Statement(BaseModel):
     """Offsets of the clause inside the sentence."""
     clause_end: int
     topic: list[str]
+    """Content lemmas of the clause, the parties' own words left out."""
+    groups: list[str] = []
+    """Other parties the clause names ("the NLF" in "X accuses Y of sheltering the NLF"), as they are labelled."""
+    explicit: bool = True
+    """An explicit "rejected"/"denies" rather than an implied "said … has not"."""
+    pronoun_object: bool = False
+    """"denies it": the topic is in the sentence before."""
+    context_topic: list[str] = []
+    """Topic lemmas of the sentence before (the antecedent of "it"), for responses with a pronoun object."""
     sentence: Candidate
 
 
@@ -81,101 +61,63 @@ class ClaimsArtifact(BaseModel):
     points: list[ContestedPoint]
 
 
-def _masked(text: str) -> tuple[str, str]:
-    """``text`` with group names blanked (same length) for party search, and with group tokens for topics."""
-    blank, topical = text, text
-    for pattern, token in GROUPS.items():
-        blank = re.sub(pattern, lambda m: "#" * len(m.group()), blank)
-        topical = re.sub(pattern, f" {token} ", topical)
-    return blank, topical
+def _mention(parties: Parties, span: Span) -> Mention:
+    base = span.doc[0].idx
+    return Mention(party=parties.party(span), text=parties.name(span), start=span.start_char - base,
+                   end=span.end_char - base)
 
 
 def find_mentions(text: str) -> list[Mention]:
-    """Parties named in ``text``: the known ones by their aliases; failing those, capitalised names as parties."""
-    blank, _ = _masked(text)
-    taken: list[tuple[int, int]] = []
-    mentions: list[Mention] = []
-    names = sorted(((n, p) for p, ns in PARTIES.items() for n in ns), key=lambda x: -len(x[0]))
-    for name, party in names:
-        for match in re.finditer(rf"\b{re.escape(name)}(?:’s|'s)?\b", blank):
-            if any(match.start() < e and s < match.end() for s, e in taken):
-                continue
-            taken.append(match.span())
-            mentions.append(Mention(party=party, text=name, start=match.start(), end=match.end()))
-    if not mentions:
-        for match in _PROPER.finditer(blank):
-            name = re.sub(r"(?:’s|'s)$", "", match.group())
-            if name.split()[0] not in _NOT_PARTIES:
-                mentions.append(Mention(party=name, text=name, start=match.start(), end=match.end()))
-    return sorted(mentions, key=lambda m: m.start)
+    """The parties ``text`` names (people, organisations, nationalities, places), grouped by ``text`` alone."""
+    doc = parse_texts([text])[0]
+    parties = Parties([doc])
+    return [_mention(parties, e) for e in doc.ents if e.label_ in PARTY_LABELS]
 
 
-def topic_words(text: str) -> list[str]:
-    _, topical = _masked(text)
-    return sorted({w for w in tokenize(topical) if w not in _GENERIC and not w.isdigit() and len(w) > 2})
-
-
-def _clauses(text: str) -> list[tuple[int, int]]:
-    cuts = [(m.start(), m.end()) for m in _SPLIT.finditer(text)]
-    starts, ends = [0, *(e for _, e in cuts)], [*(s for s, _ in cuts), len(text)]
-    return list(zip(starts, ends, strict=True))
-
-
-def _speaker(clause: str, verb_start: int, mentions: Sequence[Mention]) -> Mention | None:
-    before = [m for m in mentions if m.end <= verb_start and not _LOCATIVE.search(clause[: m.start])]
-    if before:
-        return before[-1]
-    said = re.search(r"\b(?:said|stated)\s+(?:a |an |the )?", clause)
-    after = [m for m in mentions if said and m.start >= said.start()]
-    if after:
-        return after[0]
-    said_by = re.search(r"\b(?:said|stated)\s+(?:a |an |the )?(?:senior |top )?(\w+)", clause)
-    if said_by:
-        party = next((p for p, names in PARTIES.items() if said_by.group(1).startswith(p[:-2] if p == "Pakistan" else p)),
-                     None)
-        if party:
-            return Mention(party=party, text=said_by.group(1), start=said_by.start(1), end=said_by.end(1))
-    return None
+def topic_words(doc: Doc, start: int = 0, end: int | None = None, skip: frozenset[str] = frozenset()) -> list[str]:
+    """Content lemmas between character offsets ``start`` and ``end``: no stop words, numbers or names in ``skip``."""
+    end = len(doc.text) if end is None else end
+    return sorted({t.lemma_.lower() for t in doc if start <= t.idx < end and t.is_alpha and not t.is_stop
+                   and len(t) > 2 and t.pos_ in ("NOUN", "VERB", "ADJ", "PROPN") and t.lower_ not in skip
+                   and t.lemma_.lower() not in skip})
 
 
 def extract_statements(candidates: Sequence[Candidate]) -> list[Statement]:
     """Claims and responses in the candidate sentences (headings, captions and questions skipped)."""
+    usable = [c for c in candidates if not (c.heading or c.caption or c.question)]
+    texts = sorted({c.text for c in candidates} | {c.previous_text for c in usable if c.previous_text})
+    docs = dict(zip(texts, parse_texts(texts), strict=True))
+    parties = Parties(list(docs.values()))
     statements: list[Statement] = []
-    for candidate in candidates:
-        if candidate.heading or candidate.caption or candidate.question:
-            continue
-        for start, end in _clauses(candidate.text):
-            clause = candidate.text[start:end]
-            mentions = find_mentions(clause)
-            if not mentions:
-                continue
-            statement = _statement(candidate, clause, start, end, mentions)
+    for candidate in usable:
+        doc = docs[candidate.text]
+        for act in speech_acts(doc):
+            previous = docs.get(candidate.previous_text or "")
+            statement = _statement(parties, candidate, doc, act, previous)
             if statement is not None:
                 statements.append(statement)
     return statements
 
 
-def _statement(candidate: Candidate, clause: str, start: int, end: int,
-               mentions: Sequence[Mention]) -> Statement | None:
-    claim, response = _CLAIM.search(clause), _RESPONSE.search(clause)
-    kind, verb = ("claim", claim) if claim and not (response and response.start() < claim.start()) else (
-        "response", response)
-    if verb is None and _DENIAL.search(clause) and re.search(r"\b(?:said|stated|statement)\b", clause):
-        kind, verb = "response", _DENIAL.search(clause)
-    if verb is None or (kind == "claim" and _NEGATED_CLAIM.search(clause)):
+def _statement(parties: Parties, candidate: Candidate, doc: Doc, act: SpeechAct,
+               previous: Doc | None) -> Statement | None:
+    if act.speaker is None:
         return None
-    denial = kind == "response" and not _RESPONSE.search(clause)
-    speaker = _speaker(clause, mentions[0].end if denial else verb.start() + (2 if clause[verb.start()] == "’" else 0),
-                       mentions)
-    if speaker is None:
-        return None
-    others = [m.party for m in mentions if m.start >= verb.start() and m.party != speaker.party]
-    parties = set(PARTIES) - {speaker.party}
-    known = speaker.party in PARTIES
-    target = others[0] if others else (next(iter(parties)) if known and len(parties) == 1 else None)
-    names = {w for m in mentions for w in tokenize(m.text)}
-    return Statement(kind=kind, speaker=speaker, target=target, clause_start=start, clause_end=end,
-                     topic=[w for w in topic_words(clause) if w not in names], sentence=candidate)
+    speaker = _mention(parties, act.speaker)
+    target = parties.party(act.target) if act.target is not None else None
+    if target == speaker.party:
+        target = None
+    inside = [e for e in doc.ents if e.label_ in PARTY_LABELS and act.start <= e.start_char < act.end]
+    own = {speaker.party, target}
+    groups = sorted({parties.label(parties.name(e)) for e in inside if e.label_ in ("ORG", "NORP")
+                     and not parties.is_country(e) and parties.party(e) not in own
+                     and e.start_char != act.speaker.start_char})
+    names = frozenset(w.lower() for e in (*inside, act.speaker) for w in e.text.split())
+    skip = names | {act.verb.lemma_.lower()}
+    context = topic_words(previous, skip=skip) if previous is not None and act.pronoun_object else []
+    return Statement(kind=act.kind, speaker=speaker, target=target, clause_start=act.start, clause_end=act.end,
+                     topic=topic_words(doc, act.start, act.end, skip), groups=groups, explicit=act.explicit,
+                     pronoun_object=act.pronoun_object, context_topic=context, sentence=candidate)
 
 
 def _side(statements: Sequence[Statement]) -> Side:
@@ -192,9 +134,13 @@ def _side(statements: Sequence[Statement]) -> Side:
 
 
 def pair_claims(statements: Sequence[Statement]) -> list[ContestedPoint]:
-    """Contested points: claims grouped by (speaker, target, topic), each with its best-matching responses."""
-    claims = [s for s in statements if s.kind == "claim" and s.target]
-    responses = [s for s in statements if s.kind == "response"]
+    """Contested points: claims grouped by (speaker, target, topic), each with its best-matching responses.
+
+    A response is a denial or rejection by the target, or its counter-claim: a claim of its own against the speaker
+    in an article of the group ("X's argument is that …; Y's argument, on the other hand, is that …"). A counter-claim
+    that answers a point is shown there, not again as a point of its own.
+    """
+    claims = [s for s in _inherit_targets(statements) if s.kind == "claim" and s.target]
     groups: list[list[Statement]] = []
     for claim in _inherit_groups(claims):
         home = max((g for g in groups if _joins(claim, g)), key=lambda g: _overlap(claim, g), default=None)
@@ -202,20 +148,52 @@ def pair_claims(statements: Sequence[Statement]) -> list[ContestedPoint]:
             groups.append([claim])
         else:
             home.append(claim)
+    answers = {id(g): _answers(g, [s for s in statements if s.kind == "response"] + _counter_claims(g, claims))
+               for g in groups}
+    shown: set[int] = set()
     points = []
     for group in groups:
-        topic = set().union(*(set(c.topic) for c in group))
-        ranked = sorted(((_pair_score(group, topic, r), i, r) for i, r in enumerate(responses)
-                         if r.speaker.party == group[0].target), key=lambda x: (not _explicit(x[2]), -x[0], x[1]))
-        chosen = [r for score, _, r in ranked if score >= MIN_PAIR_SCORE]
-        points.append(ContestedPoint(
-            topic=_label(group), claim=_side(_representatives(group)),
-            response=_side(chosen) if chosen else None))
+        if all(id(c) in shown for c in group):
+            continue  # a counter-claim already shown as the answer to an earlier point
+        chosen = answers[id(group)]
+        shown |= {id(c) for c in group} | {id(r) for r in chosen if r.kind == "claim"}
+        claims = _representatives(group)
+        if chosen:  # the claim the first response answers leads: one exchange, both sides from its article
+            claims.sort(key=lambda c: c.sentence.article_id != chosen[0].sentence.article_id)
+        points.append(ContestedPoint(topic=_label(group), claim=_side(claims),
+                                     response=_side(chosen) if chosen else None))
     return points
 
 
+def _counter_claims(group: Sequence[Statement], claims: Sequence[Statement]) -> list[Statement]:
+    """Claims by the group's target against its speaker, in one of the group's articles."""
+    first = group[0]
+    articles = {c.sentence.article_id for c in group}
+    return [c for c in claims if c.speaker.party == first.target and c.target == first.speaker.party
+            and c.sentence.article_id in articles]
+
+
+def _answers(group: Sequence[Statement], candidates: Sequence[Statement]) -> list[Statement]:
+    topic = set().union(*(set(c.topic) for c in group))
+    ranked = sorted(((_pair_score(group, topic, r), i, r) for i, r in enumerate(candidates)
+                     if r.speaker.party == group[0].target), key=lambda x: (not _explicit(x[2]), -x[0], x[1]))
+    return [r for score, _, r in ranked if score >= MIN_PAIR_SCORE]
+
+
+def _inherit_targets(statements: Sequence[Statement]) -> list[Statement]:
+    """A claim against an unnamed party ("accuses its neighbour") is against the one party its speaker accuses."""
+    targets: dict[str, set[str]] = {}
+    for s in statements:
+        if s.kind == "claim" and s.target:
+            targets.setdefault(s.speaker.party, set()).add(s.target)
+    return [s.model_copy(update={"target": next(iter(targets[s.speaker.party]))})
+            if s.kind == "claim" and not s.target and len(targets.get(s.speaker.party, ())) == 1 else s
+            for s in statements]
+
+
 def group_tokens(statement: Statement) -> set[str]:
-    return set(statement.topic) & _GROUP_TOKENS
+    """The third parties a statement names (what keeps "X accuses Y over A" apart from "… over B")."""
+    return set(statement.groups)
 
 
 def _inherit_groups(claims: Sequence[Statement]) -> list[Statement]:
@@ -227,7 +205,7 @@ def _inherit_groups(claims: Sequence[Statement]) -> list[Statement]:
                 and previous.sentence.article_id == claim.sentence.article_id
                 and previous.speaker.party == claim.speaker.party
                 and 0 < claim.sentence.position - previous.sentence.position <= 2):
-            claim = claim.model_copy(update={"topic": sorted(set(claim.topic) | group_tokens(previous))})
+            claim = claim.model_copy(update={"groups": sorted(group_tokens(previous))})
         result.append(claim)
     return result
 
@@ -257,8 +235,14 @@ def _representatives(group: Sequence[Statement]) -> list[Statement]:
 
 
 def _pair_score(group: Sequence[Statement], topic: set[str], response: Statement) -> int:
-    """Shared topic words (twice for the response's own clause), same article, "the allegations", same sentence."""
+    """How well ``response`` answers the group: shared words and groups, same article or sentence, "the allegations".
+
+    Shared topic words count twice for the response's own clause; naming the same group, the same article, "the
+    allegations" and the same sentence add to it.
+    """
     score = 2 * len(topic & set(response.topic)) + len(_context_overlap(topic, response) - set(response.topic))
+    if group_tokens(response) & set().union(*(group_tokens(c) for c in group)):
+        score += 2
     if any(c.sentence.article_id == response.sentence.article_id for c in group):
         score += 1
         if _ANAPHOR.search(response.sentence.text):
@@ -270,19 +254,17 @@ def _pair_score(group: Sequence[Statement], topic: set[str], response: Statement
 
 def _explicit(response: Statement) -> bool:
     """An explicit "rejected"/"denies" (shown first) rather than an implied "has not"."""
-    return bool(_RESPONSE.search(response.sentence.text[response.clause_start : response.clause_end]))
+    return response.explicit
 
 
 def _context_overlap(topic: set[str], response: Statement) -> set[str]:
     """For "… denies it": topic words of the response's sentence and the one before (the antecedent)."""
-    if not _PRONOUN_OBJECT.search(response.sentence.text):
+    if not response.pronoun_object:
         return set()
-    context = f"{response.sentence.previous_text or ''} {response.sentence.text}"
-    return topic & set(topic_words(context))
+    return topic & set(response.context_topic)
 
 
 def _label(group: Sequence[Statement]) -> str:
-    groups = sorted({t for c in group for t in tokenize(_masked(c.sentence.text)[1]) if t in ("ttp", "isisk", "bla")})
-    names = {"ttp": "the TTP", "isisk": "ISIS-K", "bla": "the BLA"}
-    about = f" ({', '.join(names[g] for g in groups)})" if groups else ""
+    groups = sorted({g for c in group for g in c.groups})
+    about = f" ({', '.join(groups)})" if groups else ""
     return f"{group[0].speaker.party} accuses {group[0].target}{about}"

@@ -1,4 +1,6 @@
-"""Knowledge of the world from maintained packages, never from tables in code.
+"""Language understanding and knowledge of the world from maintained packages, never from tables in code.
 
-``countries``: countryinfo's country names, capitals and demonyms.
+``parse`` loads spaCy's English pipeline once and checks its files; ``speech`` finds who says what about whom in a
+sentence; ``parties`` groups the names a corpus uses for the same party; ``countries`` holds countryinfo's country
+names, capitals and demonyms.
 """

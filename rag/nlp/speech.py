@@ -1,0 +1,178 @@
+"""Speech acts in a parsed sentence: who accuses or denies, about whom, from the dependency parse.
+
+A claim is a verb whose lemma is an accusation (accuse, allege, claim, …); a response a verb of refusal (deny,
+reject, …) or "X said … (not) …" with a negated complement. The speaker is the verb's nominal subject (for a
+passive, the agent), climbing through "begun to accuse", "… and accused", "…, accusing" to the clause that has
+one; the target is the object, the object of "of"/"against", or the subject of the reported clause. A verb
+with a ``neg`` dependent ("did not accuse") is no speech act. The same act as a noun with its speaker as
+possessor, the subject of a copula whose complement is the reported clause ("X's argument is that Y …"), is a claim
+by X.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+CLAIM_LEMMAS = frozenset({"accuse", "allege", "claim", "assert", "argue", "charge", "blame"})
+RESPONSE_LEMMAS = frozenset({"deny", "reject", "dismiss", "refute", "rebuff"})
+SAY_LEMMAS = frozenset({"say", "state"})
+CLAIM_NOUN_LEMMAS = frozenset({"argument", "claim", "accusation", "allegation", "contention", "charge", "assertion"})
+"""Nouns of the same acts, for "X's argument is that …": the possessor speaks, the reported clause is the claim."""
+PARTY_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+_SUBJECTS = ("nsubj", "nsubjpass")
+_CLIMB = ("xcomp", "conj", "advcl", "ccomp")
+_OWN_CLAUSE = ("conj", "advcl", "parataxis")
+_NOT_CORE = frozenset({"relcl", "acl", "appos", "advcl", "ccomp", "punct", "cc", "conj", "prep"})
+
+
+@dataclass(frozen=True)
+class SpeechAct:
+    """One claim or response in a sentence (offsets are characters in the parsed text)."""
+
+    kind: str
+    """``"claim"`` or ``"response"``."""
+    verb: Token
+    speaker: Span | None
+    target: Span | None
+    start: int
+    end: int
+    explicit: bool
+    """A verb of refusal (or accusation), not an implied "said … has not"."""
+    pronoun_object: bool
+    """"denies it": the antecedent is in an earlier sentence."""
+
+
+def negated(token: Token) -> bool:
+    return any(child.dep_ == "neg" for child in token.children)
+
+
+def _child(token: Token, *deps: str) -> Token | None:
+    return next((c for c in token.children if c.dep_ in deps), None)
+
+
+def _subject(verb: Token) -> tuple[Token | None, bool]:
+    """The verb's subject (climbing to the governing clause when it has none) and whether the verb is passive."""
+    token: Token | None = verb
+    while token is not None:
+        passive = _child(token, "nsubjpass")
+        if passive is not None:
+            agent = _child(token, "agent")
+            return (_child(agent, "pobj") if agent is not None else None), True
+        subject = _child(token, "nsubj")
+        if subject is not None:
+            return subject, False
+        token = token.head if token.dep_ in _CLIMB and token.head is not token else None
+        while token is not None and token.dep_ == "ccomp" and token.head is not token and token is not verb:
+            token = token.head  # "alleged that Y has …, further claiming": the speaker, not Y
+    return None, False
+
+
+def _target(verb: Token, passive: bool) -> Token | None:
+    if passive:
+        return _child(verb, "nsubjpass")
+    direct = _child(verb, "dobj")
+    if direct is not None and direct.pos_ != "PRON":
+        return direct
+    for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("of", "against")):
+        obj = _child(prep, "pobj")
+        if obj is not None:
+            return obj
+    reported = _child(verb, "ccomp")
+    return _child(reported, *_SUBJECTS) if reported is not None else None
+
+
+def core_tokens(head: Token) -> list[Token]:
+    """A noun phrase's head with its modifiers ("the Pakistani defense minister"), clauses and appositions left out."""
+    tokens = [head]
+    for child in head.children:
+        if child.dep_ not in _NOT_CORE:
+            tokens += core_tokens(child)
+        elif child.dep_ == "prep" and child.lower_ in ("of", "in", "for", "from"):
+            tokens.append(child)
+            tokens += [t for g in child.children if g.dep_ == "pobj" for t in core_tokens(g)]
+    return sorted(tokens, key=lambda t: t.i)
+
+
+def party_span(head: Token) -> Span | None:
+    """The name a noun phrase gives its party: the entity at its head, else in its modifiers, else its proper noun."""
+    doc = head.doc
+    core = {t.i for t in core_tokens(head)}
+    entities = [e for e in doc.ents if e.label_ in PARTY_LABELS and any(t.i in core for t in e)]
+    own = [e for e in entities if e.start <= head.i < e.end]
+    if own or entities:
+        return (own or entities)[0]
+    if head.pos_ == "PROPN":
+        names = [t for t in core_tokens(head) if t.pos_ == "PROPN" and t.dep_ in ("compound", "flat") or t is head]
+        return doc[min(t.i for t in names) : max(t.i for t in names) + 1]
+    return None
+
+
+def _denial(verb: Token) -> bool:
+    """"X said the report was false" / "… has not carried out": a saying verb whose reported clause is negated."""
+    reported = _child(verb, "ccomp")
+    return verb.lemma_ in SAY_LEMMAS and reported is not None and negated(reported)
+
+
+def _clause(verb: Token, speaker: Token | None) -> tuple[int, int]:
+    """Character span of the verb's clause: its subtree, less the clauses joined to it that have their own subject."""
+    cut = {t.i for c in verb.subtree if c.dep_ in _OWN_CLAUSE and c.i > verb.i and _child(c, *_SUBJECTS) is not None
+           and c.lemma_ not in SAY_LEMMAS and c.head.dep_ != "ccomp" for t in c.subtree}
+    tokens = [t for t in verb.subtree if not cut or t.i < min(cut)]
+    if speaker is not None:
+        tokens += list(speaker.subtree)
+    first, last = min(t.i for t in tokens), max(t.i for t in tokens)
+    doc = verb.doc
+    while last > first and (doc[last].is_punct or doc[last].dep_ in ("cc", "mark")) and doc[last].text not in "”’\"":
+        last -= 1
+    return doc[first].idx, doc[last].idx + len(doc[last].text)
+
+
+def speech_acts(doc: Doc) -> list[SpeechAct]:
+    """The claims and responses in ``doc``, in order."""
+    acts = [act for act in map(_nominal_claim, doc) if act is not None]
+    for verb in doc:
+        if verb.pos_ not in ("VERB", "AUX"):
+            continue
+        if verb.lemma_ in CLAIM_LEMMAS:
+            kind, explicit = "claim", True
+        elif verb.lemma_ in RESPONSE_LEMMAS:
+            kind, explicit = "response", True
+        elif _denial(verb):
+            kind, explicit = "response", False
+        else:
+            continue
+        if explicit and negated(verb):
+            continue
+        subject, passive = _subject(verb)
+        target = _target(verb, passive)
+        speaker = party_span(subject) if subject is not None else None
+        obj = _child(verb, "dobj")
+        start, end = _clause(verb, subject)
+        acts.append(SpeechAct(
+            kind=kind, verb=verb, speaker=speaker, target=party_span(target) if target is not None else None,
+            start=start, end=end, explicit=explicit, pronoun_object=obj is not None and obj.pos_ in ("PRON", "DET")))
+    return sorted(acts, key=lambda a: a.start)
+
+
+def _nominal_claim(noun: Token) -> SpeechAct | None:
+    """"X's argument is that Y has sanctuaries in Z": a claim by X, the possessor.
+
+    Its target is the place or party the reported clause names (a place first: the claim is about what happens
+    there), else nobody named.
+    """
+    if noun.pos_ != "NOUN" or noun.lemma_ not in CLAIM_NOUN_LEMMAS or noun.dep_ != "nsubj":
+        return None
+    copula, owner = noun.head, _child(noun, "poss")
+    reported = _child(copula, "ccomp")
+    if owner is None or copula.lemma_ != "be" or reported is None or negated(copula):
+        return None
+    speaker = party_span(owner)
+    inside = {t.i for t in reported.subtree}
+    named = [e for e in noun.doc.ents if e.label_ in PARTY_LABELS and e.start in inside
+             and (speaker is None or e.text != speaker.text)]
+    named.sort(key=lambda e: (e.label_ != "GPE", e.start))
+    start, end = _clause(copula, None)
+    return SpeechAct(kind="claim", verb=noun, speaker=speaker, target=named[0] if named else None, start=start,
+                     end=end, explicit=True, pronoun_object=False)
