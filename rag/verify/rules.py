@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rag.nlp.countries import country_names
 from rag.text import STOPWORDS, dates_in, has_word, mentions, names_in, normalize, numbers_in, stem
 
 Label = Literal["supported", "contradicted", "unsupported", "undecided"]
@@ -182,13 +183,10 @@ def _shifted_form(s_tok: _Tok, q_tokens: list[_Tok]) -> bool:
     return bool(same) and all(_DERIVED.search(q.surface) and q.surface != s_tok.surface for q in same)
 
 
-_ALIASES = {
-    name: group for group, names in (
-        ("pakistan", "pakistan pakistani islamabad"), ("afghanistan", "afghanistan afghan kabul taliban"),
-        ("india", "india indian delhi"), ("iran", "iran iranian tehran"), ("china", "china chinese beijing"),
-        ("united states", "washington american pentagon"), ("russia", "russia russian moscow"),
-    ) for name in names.split()
-}
+def _country(name: str) -> str | None:
+    """The country a name, capital or demonym stands for (countryinfo), lower-cased; None for anything else."""
+    country = country_names().get(name)
+    return country.lower() if country else None
 
 
 _VERB_STEMS = frozenset(stem(w) for w in (
@@ -274,7 +272,8 @@ def _name_positions(text: str, tokens: list[_Tok]) -> dict[int, str]:
             continue
         if run:
             words = [re.sub(r"[’']s$", "", t.surface) for t in run]
-            key = "|".join([" ".join(words), *sorted({_ALIASES[w] for w in words if w in _ALIASES})])
+            countries = {c for c in map(_country, [" ".join(words), *words]) if c}
+            key = "|".join([" ".join(words), *sorted(countries)])
             for t in run:
                 positions[t.index] = key
         run = [token] if token is not None and re.sub(r"[’']s$", "", token.surface) in found else []
