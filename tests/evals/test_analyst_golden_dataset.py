@@ -7,43 +7,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from pathlib import Path
 
-import pytest
-
-from evals.datasets import GoldenRow, load_golden
-from rag.chunking import split_sentences
-from rag.corpus import read_sources
-from rag.types import Article
-from tests.conftest import GOLDEN, ROOT, SEED_DIR
+from evals.datasets import load_golden
+from tests.conftest import GOLDEN, ROOT
+from tests.evals.datasets import (
+    assert_golden_halves_load,
+    assert_golden_split,
+    assert_multi_rows_cite_each_article,
+    assert_whole_sentence_evidence,
+)
 
 ANALYST = ROOT / "evals" / "datasets" / "analyst_golden.jsonl"
-ARTICLES: dict[str, Article] = {a.id: a for a in read_sources([SEED_DIR]) if isinstance(a, Article)}
 ROWS = load_golden(ANALYST)
 BY_ID = {r.id: r for r in ROWS}
-
-
-def _evidence_text(row: GoldenRow) -> str:
-    return " ".join(ARTICLES[e.article_id].body[e.start : e.end] for e in row.evidence)
-
-
-def _fixed_split(rows: list[GoldenRow]) -> dict[str, str]:
-    """The README's split rule, recomputed.
-
-    Strata: answerable rows by first tag, unanswerable by distractor or not; answerable first, then by name;
-    rows in file (id) order; one alternation across all; follow-ups take the parent's half.
-    """
-
-    def stratum(row: GoldenRow) -> tuple[int, str]:
-        if row.answerable:
-            return 0, row.tags[0]
-        return 1, "distractor" if "distractor" in row.tags else "unanswerable"
-
-    order = {r.id: i for i, r in enumerate(rows)}
-    top = sorted((r for r in rows if not r.followup_of), key=lambda r: (stratum(r), order[r.id]))
-    halves = {r.id: ("tune", "test")[i % 2] for i, r in enumerate(top)}
-    return {r.id: halves[r.followup_of or r.id] for r in rows}
 
 
 def test_the_analyst_file_meets_the_requested_counts() -> None:
@@ -71,26 +47,11 @@ def test_no_question_repeats_the_seed_file_or_itself() -> None:
 
 
 def test_every_answerable_row_has_whole_sentence_evidence_holding_its_facts() -> None:
-    boundaries = {aid: {(s.start, s.end) for s in split_sentences(a.body)} for aid, a in ARTICLES.items()}
-    for row in ROWS:
-        if not row.answerable:
-            assert row.evidence == [] and row.answer is None, row.id
-            assert "unanswerable" in row.tags, row.id
-            continue
-        assert row.evidence and row.answer, row.id
-        assert {e.article_id for e in row.evidence} == set(row.sources), row.id
-        for span in row.evidence:
-            assert (span.start, span.end) in boundaries[span.article_id], (row.id, span)
-        text = _evidence_text(row).casefold()
-        for group in row.facts:
-            assert any(alt.casefold() in text for alt in group), (row.id, group)
+    assert_whole_sentence_evidence(ROWS)
 
 
 def test_multi_article_rows_cite_evidence_in_each_article() -> None:
-    for row in ROWS:
-        assert ("multi" in row.tags) == (len(row.sources) >= 2), row.id
-        if "multi" in row.tags:
-            assert len({e.article_id for e in row.evidence}) >= 2, row.id
+    assert_multi_rows_cite_each_article(ROWS)
 
 
 def test_follow_ups_come_right_after_an_answerable_parent_on_its_subject() -> None:
@@ -106,31 +67,12 @@ def test_follow_ups_come_right_after_an_answerable_parent_on_its_subject() -> No
         assert parent.split == row.split, row.id
 
 
-@pytest.mark.parametrize("path", [GOLDEN, ANALYST], ids=["seed", "analyst"])
-def test_the_split_follows_the_fixed_rule(path: Path) -> None:
-    rows = load_golden(path)
-    assert {r.id: r.split for r in rows} == _fixed_split(rows)
-
-
-def test_the_split_is_complete_and_balanced() -> None:
-    assert all(r.split in ("tune", "test") for r in ROWS)
-    halves = Counter(r.split for r in ROWS)
-    assert abs(halves["tune"] - halves["test"]) <= 2
-    for answerable in (True, False):
-        counts = Counter(r.split for r in ROWS if r.answerable is answerable)
-        assert abs(counts["tune"] - counts["test"]) <= 2, answerable
-    tags = Counter((t, r.split) for r in ROWS for t in r.tags if not t.startswith("followup_of:"))
-    for tag in {t for t, _ in tags}:
-        assert abs(tags[(tag, "tune")] - tags[(tag, "test")]) <= 2, tag
-        if tags[(tag, "tune")] + tags[(tag, "test")] >= 4:
-            assert tags[(tag, "tune")] and tags[(tag, "test")], tag
+def test_the_split_is_fixed_complete_and_balanced() -> None:
+    assert_golden_split(ROWS)
 
 
 def test_load_golden_selects_one_half() -> None:
-    tune, test = load_golden(ANALYST, "tune"), load_golden(ANALYST, "test")
-    assert {r.id for r in tune} | {r.id for r in test} == {r.id for r in ROWS}
-    assert not {r.id for r in tune} & {r.id for r in test}
-    assert all(r.split == "test" for r in test)
+    assert_golden_halves_load(ANALYST, ROWS)
 
 
 def test_the_file_uses_the_seed_schema_and_field_order() -> None:

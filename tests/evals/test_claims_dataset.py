@@ -10,49 +10,33 @@ from typing import get_args
 
 import pytest
 
-from evals.datasets import (
-    CLAIM_EXPECTED,
-    ArticleSource,
-    ClaimClass,
-    DatasetError,
-    RgbSource,
-    find_rgb_dev,
-    load_claims,
+from evals.datasets import ArticleSource, ClaimClass, DatasetError, RgbSource, load_claims
+from tests.conftest import ROOT
+from tests.evals.datasets import (
+    assert_claim_fields_and_ids,
+    assert_claim_halves_load,
+    assert_claims_add_words,
+    assert_expected_and_unique,
+    assert_seed_quotes,
+    rgb_rows,
 )
-from rag.chunking import split_sentences
-from rag.corpus import read_sources
-from rag.types import Article
-from tests.conftest import ROOT, SEED_DIR
 
 CLAIMS = ROOT / "evals" / "datasets" / "claims.jsonl"
 ITEMS = load_claims(CLAIMS)
-ARTICLES: dict[str, Article] = {a.id: a for a in read_sources([SEED_DIR]) if isinstance(a, Article)}
-KEYS = ["id", "claim", "quote", "source", "class", "expected", "split", "note"]
 
 
 def test_every_line_has_the_documented_fields_in_order() -> None:
-    raw = [json.loads(line) for line in CLAIMS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert all(list(r) == KEYS for r in raw)
-    assert [r["id"] for r in raw] == [f"c{n:03d}" for n in range(1, len(raw) + 1)]
+    assert_claim_fields_and_ids(CLAIMS, "c")
 
 
 def test_seed_quotes_are_one_whole_sentence_at_their_offsets() -> None:
     seed = [i for i in ITEMS if isinstance(i.source, ArticleSource)]
     assert seed
-    sentences = {aid: {(s.start, s.end) for s in split_sentences(a.body)} for aid, a in ARTICLES.items()}
-    for item in seed:
-        source = item.source
-        assert isinstance(source, ArticleSource)
-        assert ARTICLES[source.article_id].body[source.start : source.end] == item.quote, item.id
-        assert (source.start, source.end) in sentences[source.article_id], item.id
+    assert_seed_quotes(seed)
 
 
 def test_rgb_quotes_are_passages_of_their_item() -> None:
-    items = {}
-    for line in find_rgb_dev().read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            items[row["id"]] = row
+    items = rgb_rows()
     rgb = [i for i in ITEMS if isinstance(i.source, RgbSource)]
     assert len(rgb) >= 25
     for item in rgb:
@@ -68,9 +52,8 @@ def test_classes_counts_and_expected_verdicts() -> None:
     assert len(ITEMS) >= 160
     assert set(counts) == set(get_args(ClaimClass))
     assert all(n >= 12 for n in counts.values()), counts
-    assert all(i.expected == CLAIM_EXPECTED[i.claim_class] for i in ITEMS)
     assert all(i.claim.strip() != i.quote.strip() for i in ITEMS if i.claim_class != "supported")
-    assert len({(i.claim, i.quote) for i in ITEMS}) == len(ITEMS), "no duplicate pairs"
+    assert_expected_and_unique(ITEMS)
 
 
 def test_the_halves_are_balanced_by_class_and_by_source() -> None:
@@ -81,7 +64,7 @@ def test_the_halves_are_balanced_by_class_and_by_source() -> None:
         assert abs(per["tune"] - per["test"]) <= 1, cls
     rgb = Counter(i.split for i in ITEMS if isinstance(i.source, RgbSource))
     assert abs(rgb["tune"] - rgb["test"]) <= 2
-    assert {i.id for i in load_claims(CLAIMS, "test")} == {i.id for i in ITEMS if i.split == "test"}
+    assert_claim_halves_load(CLAIMS, ITEMS)
 
 
 @pytest.mark.parametrize(("cls", "claim", "quote_words"), [
@@ -95,12 +78,7 @@ def test_the_issue_examples_are_in_the_benchmark(cls: str, claim: str, quote_wor
 
 
 def test_stitched_and_irrelevant_claims_say_something_the_quote_does_not() -> None:
-    def words(text: str) -> set[str]:
-        return set(re.findall(r"\w+", text.replace("’", "'").casefold()))
-
-    for item in ITEMS:
-        if item.claim_class in ("stitched", "irrelevant"):
-            assert words(item.claim) - words(item.quote), item.id
+    assert_claims_add_words(ITEMS, ["stitched", "irrelevant"])
 
 
 def test_bad_items_are_refused_with_their_line(tmp_path: Path) -> None:
