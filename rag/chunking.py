@@ -14,6 +14,10 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! or ? (optionally followed by closing quotes/brackets) before whitespace.
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)")
 _OPENERS = "\"'“‘(["
+_WORD_BEFORE_END = re.compile(r"([\w.]+)[.!?][\"'”’)\]]*$")
+_LOOKBACK = 80
+"""Characters before a sentence end searched for the word it closes: far more than any abbreviation, and a bound,
+so a page scraped as one long line (no line breaks) is split in linear time, not quadratic."""
 
 
 def _is_real_end(text: str, end: int, next_start: int) -> bool:
@@ -23,7 +27,7 @@ def _is_real_end(text: str, end: int, next_start: int) -> bool:
     following = text[next_start]
     if not (following.isupper() or following.isdigit() or following in _OPENERS):
         return False
-    word = re.search(r"([\w.]+)[.!?][\"'”’)\]]*$", text[:end])
+    word = _WORD_BEFORE_END.search(text, max(0, end - _LOOKBACK), end)
     if word and text[end - 1] == "." and word.group(1).lower() in _ABBREVIATIONS:
         return False
     # A single capital initial ("George W. Bush") does not end a sentence.

@@ -16,10 +16,20 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
+from rag.corpus import count_items
 from rag.ingest import LazyEmbedder, delete_article, ingest_paths
 from rag.services import Services
 from rag.settings import Settings
@@ -92,6 +102,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+class _PagesPerSecond(ProgressColumn):
+    """The ingest rate, in pages (items) per second."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f} pages/s" if task.speed else "– pages/s", style="progress.data.speed")
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -107,17 +124,24 @@ def ingest(
             report = ingest_paths(paths, services.store, services.embedder, services.settings)
             print_json({"counts": report.counts(), **report.model_dump(mode="json")})
         else:
-            with Progress(console=err_console, transient=True) as progress:
-                task = progress.add_task("ingesting", total=None)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _PagesPerSecond(),
+                          TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+                          transient=True) as progress:
+                task = progress.add_task("ingesting", total=count_items(paths))
                 report = ingest_paths(
                     paths,
                     services.store,
                     services.embedder,
                     services.settings,
-                    progress=lambda name: progress.update(task, advance=1, description=f"ingesting {escape(name)}"),
+                    progress=lambda name: progress.update(task, advance=1, description=f"ingesting {escape(name[:40])}"),
                 )
             counts = report.counts()
             console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
+            if report.boilerplate:
+                lines = sum(d.lines for d in report.boilerplate.values())
+                chars = sum(d.chars for d in report.boilerplate.values())
+                console.print(f"  boilerplate: {lines:,} lines ({chars:,} characters) repeated across pages of their "
+                              f"site left out of {len(report.boilerplate)} articles")
             for article_id in report.recovered:
                 console.print(Text(f"  recovered: finished the interrupted write of {article_id}"))
             for reprint, original in report.duplicates.items():

@@ -42,7 +42,7 @@ class SentenceTransformerEmbedder:
         vectors = self._model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
-        return [[float(x) for x in row] for row in vectors]
+        return vectors.tolist()  # type: ignore[no-any-return]  # Python floats, ~10x faster than float() per value
 
 
 def resolve_model_path(model: str) -> str:

@@ -84,6 +84,7 @@ class Store:
         self._lease: ChromaLease | None = None
         self._lock_depth = 0
         self._writes = 0
+        self._segments: dict[str, str] = {}
         kill_after = os.environ.get(KILL_AFTER_WRITES_ENV)
         self._kill_after = int(kill_after) if kill_after else None
 
@@ -216,15 +217,24 @@ class Store:
         ]
         return sorted(reprints, key=lambda a: (a.ingested_at or dt.datetime.min.replace(tzinfo=dt.UTC), a.id))
 
+    def note_segments(self, article_id: str, segments: str) -> None:
+        """Keep a page's segment fingerprint for its next record write (no write by itself).
+
+        The fingerprint (:func:`rag.boilerplate.encode_fingerprint`) lets later ingests count this page's repeats.
+        """
+        self._segments[article_id] = segments
+
     def put_article(self, article: Article, embedding: Sequence[float], minhash: str, chunk_count: int = 0) -> None:
-        """Write the article record; ``chunk_count`` is what a consistency check expects to find."""
+        """Write the article record; ``chunk_count`` is what a consistency check expects to find.
+
+        A fingerprint noted with :meth:`note_segments` goes with it; without one, a stored one stays as it was.
+        """
+        meta = _clearing_absent(article_metadata(article)) | {"minhash": minhash, "chunks": chunk_count}
+        segments = self._segments.pop(article.id, None)
+        if segments is not None:
+            meta["segments"] = segments
         self._before_write()
-        self.articles.upsert(
-            ids=[article.id],
-            documents=[article.body],
-            embeddings=[list(embedding)],
-            metadatas=[_clearing_absent(article_metadata(article)) | {"minhash": minhash, "chunks": chunk_count}],
-        )
+        self.articles.upsert(ids=[article.id], documents=[article.body], embeddings=[list(embedding)], metadatas=[meta])
         self._wrote()
 
     def repoint_reprint(self, reprint_id: str, original_id: str) -> None:

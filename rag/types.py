@@ -92,6 +92,15 @@ class ItemWarning(BaseModel):
     warning: str
 
 
+class DroppedText(BaseModel):
+    """Boilerplate left out of one article at ingest: segments its site repeats on other pages (:mod:`rag.boilerplate`)."""
+
+    lines: int
+    """How many segments (lines, or sentences within a line) were left out."""
+    chars: int
+    """How many characters they held; the stored body keeps its length, these characters turned to white space."""
+
+
 class IngestReport(BaseModel):
     """What one ingest run did, item by item."""
 
@@ -106,6 +115,8 @@ class IngestReport(BaseModel):
     """Inputs ingested despite a problem worth knowing (a legacy encoding guessed, say)."""
     recovered: list[str] = Field(default_factory=list)
     """Articles whose write or delete a killed earlier run left unfinished, finished before this run began."""
+    boilerplate: dict[str, DroppedText] = Field(default_factory=dict)
+    """Article id → what was left out of it as cross-page boilerplate (only articles that lost something)."""
 
     def counts(self) -> dict[str, int]:
         return {

@@ -26,6 +26,12 @@ def bench_command(
     eval_result: Annotated[
         Path | None, typer.Option("--eval-result", help="A `rag eval` JSON result: quality beside the peer's.")
     ] = None,
+    ingest_corpus: Annotated[
+        Path | None, typer.Option("--ingest-corpus", help="Time the ingest part on this corpus, not synthetic articles.")
+    ] = None,
+    ingest_articles: Annotated[
+        int | None, typer.Option("--ingest-articles", min=0, help="Articles the ingest part takes (0: all of the corpus).")
+    ] = None,
     make_corpus: Annotated[int | None, typer.Option("--make-corpus", min=0, help="Write N synthetic articles, stop.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for --make-corpus.")] = Path(".rag/synthetic"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for --make-corpus.")] = 0,
@@ -72,8 +78,11 @@ def bench_command(
     part_list = [p.strip() for p in parts.split(",") if p.strip()] if parts else None
     if part_list is not None and (not part_list or set(part_list) - set(PARTS)):
         raise typer.BadParameter(f"--parts takes a comma-separated subset of {','.join(PARTS)}")
+    if ingest_corpus is not None and not ingest_corpus.exists():
+        raise typer.BadParameter(f"no corpus at {ingest_corpus}", param_hint="--ingest-corpus")
     overrides: dict[str, Any] = {
-        k: v for k, v in {"sizes": size_list, "eval_result": eval_result, "parts": part_list}.items() if v is not None}
+        k: v for k, v in {"sizes": size_list, "eval_result": eval_result, "parts": part_list,
+                          "ingest_corpus": ingest_corpus, "ingest_articles": ingest_articles}.items() if v is not None}
     config = BenchConfig.quick(**overrides) if quick else BenchConfig(**overrides)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=_err, transient=True) as progress:

@@ -42,12 +42,15 @@ GOALS: dict[str, tuple[str, float]] = {
     "retrieval_p95_over_raw": ("<=", 1.2),
     "ingest_over_embedder": (">=", 0.8),
     "ingest_over_embedder_replay": (">=", 0.8),
+    "ingest_over_raw_embedder": (">=", 0.8),
     "ours_over_llamaindex_latency": ("<=", 1.0),
     "service_memory_over_2gib": ("<=", 1.0),
 }
 """Every ratio ``rag bench`` prints, with its goal. Plain keys compare with the model or embedder timed from
 inside the same call (same inputs, same moment: robust to a machine shared with other work); ``_replay`` keys
-with the bare model or embedder run again on the recorded inputs right after. The first-sentence-over-model
+with the bare model or embedder run again on the recorded inputs right after; ``ingest_over_raw_embedder`` with the
+bare embedder on all of ingest's texts in one call (its best throughput, however ingest batched them). The
+first-sentence-over-model
 ratio is the pipeline's own share of the first-sentence time (the issue's version also counts the model
 decoding that sentence)."""
 PARTS = ("answers", "peer", "briefing", "ingest", "curve")
@@ -70,6 +73,9 @@ class BenchConfig(BaseModel):
     answers: int = 3
     peer_questions: int = 2
     ingest_articles: int = 40
+    ingest_corpus: Path | None = None
+    """Ingest this corpus (any path ``rag ingest`` reads, its first ``ingest_articles`` items; 0: all) instead of
+    synthetic articles."""
     briefing_window: int = 1000
     """Synthetic articles in the second briefing's window (0: brief the seed corpus only)."""
     parts: list[str] = Field(default_factory=lambda: list(PARTS))
@@ -181,7 +187,7 @@ def _run_part(part: str, result: BenchResult, services: Services, settings_in: C
         result.briefing = measure_briefing(services, settings_in("briefing"), config.briefing_window, tick,
                                            result.notes)
     elif part == "ingest":
-        result.ingest = measure_ingest(settings_in("ingest"), services, config.ingest_articles)
+        result.ingest = measure_ingest(settings_in("ingest"), services, config.ingest_articles, config.ingest_corpus)
         tick("ingest")
     elif part == "curve":
         measure_curve(settings_in("curve"), config.sizes, config.queries, config.repeats, tick,
@@ -197,6 +203,7 @@ def _finish(result: BenchResult, started: float) -> None:
     if result.ingest:
         ratios["ingest_over_embedder"] = result.ingest.embedder_s / result.ingest.ingest_s
         ratios["ingest_over_embedder_replay"] = result.ingest.replay_embedder_s / result.ingest.ingest_s
+        ratios["ingest_over_raw_embedder"] = result.ingest.raw_embedder_s / result.ingest.ingest_s
     if result.peer:
         ratios["ours_over_llamaindex_latency"] = sum(p.ours_s for p in result.peer) / sum(p.peer_s for p in result.peer)
     service = result.peak_rss_mib.get(PEAK_LABELS["answers"])
