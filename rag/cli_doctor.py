@@ -12,7 +12,10 @@ from rich.text import Text
 
 from rag.doctor import DoctorReport, examine, repair
 from rag.ingest import LazyEmbedder
+from rag.model_cache import describe
+from rag.model_files import MODELS
 from rag.services import Services
+from rag.settings import Settings
 from rag.store import StoreBusyError
 
 console = Console()
@@ -40,6 +43,7 @@ def doctor_command(
         typer.echo(report.model_dump_json(indent=2))
     else:
         _print(report)
+        _print_models(services.settings)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -58,3 +62,11 @@ def _print(report: DoctorReport) -> None:
     console.print(table)
     console.print(f"{len(report.problems)} problem(s) in {report.articles} articles, {report.chunks} chunks; "
                   "run `rag doctor --repair`")
+
+
+def _print_models(settings: Settings) -> None:
+    """Where the shared model cache is, and whether this data directory's models are links into it."""
+    console.print(Text(f"model cache: {settings.model_cache}"))
+    for spec in MODELS.values():
+        path = settings.models_dir / spec.filename
+        console.print(Text(f"  {path}: {describe(path, settings.model_cache / spec.filename)}"))

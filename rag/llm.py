@@ -170,7 +170,7 @@ def build_chat_model(settings: Settings) -> ChatModel:
         )
     from rag.model_files import MODELS, ensure_model
 
-    path = settings.model_path or ensure_model(MODELS[settings.local_model], settings.models_dir)
+    path = settings.model_path or ensure_model(MODELS[settings.local_model], settings.models_dir, settings.model_cache)
     return LlamaCppModel(path, settings.llm_threads, settings.llm_context, settings.llm_batch)
 
 

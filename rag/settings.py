@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.model_cache import default_cache_dir
+
 
 class Settings(BaseSettings):
     """Runtime configuration; build it with :func:`get_settings` and pass it down."""
@@ -41,7 +43,10 @@ class Settings(BaseSettings):
     """Which chat model answers: the in-process GGUF model or an OpenAI-compatible endpoint."""
     local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = "qwen2.5-coder-0.5b"
     models_path: Path | None = Field(default=None, validation_alias="RAG_MODELS_DIR")
-    """Folder of assembled GGUF files, shared by data directories (eval scratch indexes reuse it)."""
+    """Folder of the GGUF files (links into ``model_cache``) for data directories that share it (eval scratch indexes)."""
+    model_cache: Path = Field(default_factory=default_cache_dir)
+    """The one folder per machine where each GGUF is assembled from its parts (``RAG_MODEL_CACHE``; default: the
+    user cache dir); ``models_dir`` gets hard links to it (symlinks across filesystems)."""
     model_path: Path | None = None
     """An explicit GGUF file; overrides ``local_model``."""
     llm_threads: int = Field(default=2, ge=1)
@@ -110,7 +115,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        """Where GGUF files are assembled from their PyPI parts (``RAG_MODELS_DIR``, else ``<data_dir>/models``)."""
+        """Where the GGUF files are found (``RAG_MODELS_DIR``, else ``<data_dir>/models``): links to ``model_cache``."""
         return self.models_path or self.data_dir / "models"
 
     @property
