@@ -19,7 +19,7 @@ from rag.verify import Verifier, check_rules
 
 STRICT_CLASSES = ("negation", "role_swap", "number", "date", "entity_swap")
 """Classes where the verifier must never accept (the gate holds them at 0 false accepts)."""
-CLAIM_METRICS_LOWER = ("strict_false_accepts", "false_accept_rate", "false_reject_rate")
+CLAIM_METRICS_LOWER = ("strict_false_accepts", "true_contradicted", "false_accept_rate", "false_reject_rate")
 CLAIM_METRICS_HIGHER = ("label_accuracy",)
 
 
@@ -86,6 +86,8 @@ def claims_metrics(rows: Sequence[ClaimRow], threshold: float | None = None) -> 
     return {
         "items": len(rows),
         "strict_false_accepts": strict,
+        # A true claim called "contradicted" tells an analyst a source says otherwise: never tolerated.
+        "true_contradicted": sum(1 for r in rows if r.expected == "supported" and r.label == "contradicted"),
         "false_accept_rate": round(sum(negatives) / len(negatives), 4) if negatives else None,
         "false_reject_rate": round(sum(1 for s in positives if not s) / len(positives), 4) if positives else None,
         "label_accuracy": round(sum(1 for r, s in zip(rows, decided) if s == (r.expected == "supported")) / len(rows), 4)

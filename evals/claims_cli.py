@@ -51,10 +51,11 @@ def claims_command(dataset: Path | None, split: str | None, backend: str | None,
         "split": split, "threshold": settings.verifier_threshold, "judge": settings.verifier_judge,
         "judge_model": judge_model, "backend": settings.backend,
         "environment": environment(judge_model, settings.llm_threads, settings.llm_batch)})
-    destination = out or Path(".rag") / "evals" / f"claims-{split or 'all'}.json"
+    destination = out or Path(".rag") / "evals" / f"{(dataset or CLAIMS_DATASET).stem}-{split or 'all'}.json"
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(result.model_dump_json(indent=1), encoding="utf-8")
-    failures = _gate(result, gate, f"claims-{split}" if split else "claims") if gate else []
+    stem = (dataset or CLAIMS_DATASET).stem  # "claims-test", "claims_rgb-test": a baseline names its set and half
+    failures = _gate(result, gate, f"{stem}-{split}" if split else stem) if gate else []
     if as_json:
         sys.stdout.write(json.dumps({"metrics": result.metrics, "rows": [r.model_dump() for r in result.rows],
                                      "sweep": sweep(result.rows, _THRESHOLDS), "gate": failures}, indent=1) + "\n")

@@ -28,7 +28,7 @@ from scipy.stats import binomtest
 from evals.datasets import DatasetError
 from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 
-NEVER_TOLERATED = ("errors", "generation_failed", "strict_false_accepts")
+NEVER_TOLERATED = ("errors", "generation_failed", "strict_false_accepts", "true_contradicted")
 """Counts that no noise band excuses: the pipeline raised, the model produced nothing, the verifier accepted an
 edited claim of a class that must always be caught."""
 

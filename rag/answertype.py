@@ -56,7 +56,7 @@ _GENERIC = frozenset(stem(w) for w in (
 
 def expected_type(question: str) -> AnswerType:
     q = normalize(question).lower()
-    # "When Pakistan strikes, who does it say it targets?": the leading clause sets a scene; the main one asks.
+    # "When the army strikes, who does it say it targets?": the leading clause sets a scene; the main one asks.
     q = re.sub(r"^\s*(when|if|as|after|while|once)\b[^,?]*,\s*(?=(who|whom|whose|what|which|where|how)\b)", "", q)
     if re.search(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (number|percentage|share)\b|\bhow long\b|\bhow far\b", q):
         return "number"

@@ -29,9 +29,9 @@ _CUES: dict[str, frozenset[str]] = {
         "killed injured wounded dead deaths casualties civilians civilian displaced homes hospitals blood medical "
         "humanitarian aid families refugees damaged destroyed rubble victims starvation shelter")),
     "international": frozenset(tokenize(
-        "United Nations UN Secretary-General United States Washington Pentagon China Iran Russia "
-        "European Union EU India Arab states mediation condemned urged restraint dialogue diplomatic concern "
-        "calm international")),
+        "Secretary-General secretary general envoy ambassador embassy foreign minister ministers summit talks "
+        "mediation mediated mediator condemned condemns urged urges restraint dialogue diplomatic "
+        "diplomacy concern concerned calm international community allies sanctions")),
     "watch": frozenset(tokenize(
         "warned warning warns could may might risk risks threatened threatens expected fear fears loom looms "
         "consequences retaliate escalation")),
@@ -114,7 +114,7 @@ def article_candidates(article: Article, storyline_rank: int) -> list[Candidate]
     spans = split_sentences(article.body)
     result = []
     for position, span in enumerate(spans):
-        # What follows on the same line (a credit may come after an initial: "G.A." "Marwat/AP Photo").
+        # What follows on the same line (a credit may come after an initial: "G.A." "Surname/Agency Photo").
         rest = [n for n in spans[position + 1 : position + 3] if "\n" not in article.body[span.end : n.start]]
         following = " ".join(n.text for n in rest) or None
         same_line = following is not None

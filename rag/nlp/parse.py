@@ -68,3 +68,9 @@ def load_pipeline() -> Language:
 def parse_texts(texts: Iterable[str]) -> list[Doc]:
     """Parsed ``texts``, in order (batched through the pipeline)."""
     return list(load_pipeline().pipe(texts, batch_size=256))
+
+
+@functools.lru_cache(maxsize=16384)
+def parse(text: str) -> Doc:
+    """One text parsed (cached: the verifier sees the same quotes and sentences many times)."""
+    return load_pipeline()(text)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
+from rag.nlp.frames import verb_target
+
 CLAIM_LEMMAS = frozenset({"accuse", "allege", "claim", "assert", "argue", "charge", "blame"})
 RESPONSE_LEMMAS = frozenset({"deny", "reject", "dismiss", "refute", "rebuff"})
 SAY_LEMMAS = frozenset({"say", "state"})
@@ -70,15 +72,10 @@ def _subject(verb: Token) -> tuple[Token | None, bool]:
 
 
 def _target(verb: Token, passive: bool) -> Token | None:
-    if passive:
-        return _child(verb, "nsubjpass")
-    direct = _child(verb, "dobj")
-    if direct is not None and direct.pos_ != "PRON":
-        return direct
-    for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("of", "against")):
-        obj = _child(prep, "pobj")
-        if obj is not None:
-            return obj
+    """The verb's target (:func:`rag.nlp.frames.verb_target`), else the subject of the clause it reports."""
+    found = verb_target(verb, passive)
+    if found is not None or passive:
+        return found
     reported = _child(verb, "ccomp")
     return _child(reported, *_SUBJECTS) if reported is not None else None
 

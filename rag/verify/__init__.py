@@ -1,4 +1,4 @@
-"""The verification gate: does one quote support one sentence in meaning? Rules first, then the model judge.
+"""The verification gate: does one quote support one sentence in meaning? Vetoes from a parse, then the model judge.
 
 Used by answers (``rag.citations``), briefings and ``rag check`` alike::
 

@@ -1,4 +1,4 @@
-"""The ``Verifier`` seam: one sentence, one quote, one verdict. Rules first, then the model judge."""
+"""The ``Verifier`` seam: one sentence, one quote, one verdict. Vetoes from a parse first, then the model judge."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ RULES_ONLY_COVERAGE = 0.85
 class Verifier:
     """Checks that a single quote supports a sentence in meaning (no stitching across quotes).
 
-    The rules decide what they can (numbers, dates, names, polarity, roles, opposite predicates, coverage);
-    a sentence they leave undecided goes to the judge when there is one, else passes only on high coverage.
+    The rules only veto (numbers, dates, names, polarity, roles, opposite predicates, reported claims; see
+    :mod:`rag.verify.rules`); a sentence they do not veto goes to the judge, which decides paraphrase, unless it is
+    the quote's own words in order. Without a judge it passes only on high coverage. The judge fails closed.
     """
 
     def __init__(self, judge: EntailmentJudge | Callable[[], EntailmentJudge | None] | None = None,
@@ -99,5 +100,5 @@ def build_judge(settings: Settings) -> EntailmentJudge:
 
     name = settings.verifier_model or settings.local_model
     path = settings.model_path if settings.model_path and name == settings.local_model else ensure_model(
-        MODELS[name], settings.models_dir)
+        MODELS[name], settings.models_dir, settings.model_cache)
     return LlamaCppJudge(path, settings.llm_threads, batch=settings.llm_batch)

@@ -37,13 +37,22 @@ def test_seed_eval_meets_the_committed_baseline(gguf_path: Path, tmp_path: Path)
     assert summary["metrics"]["errors"] == 0
 
 
-def test_verifier_benchmark_meets_the_committed_baseline(gguf_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("dataset", "baseline", "items"), [
+    ("evals/datasets/claims.jsonl", "evals/claims_baseline.json", 80),
+    # Written apart from the code: everyday paraphrases and edits over the seeds, and other-domain RGB passages.
+    ("evals/datasets/claims_paraphrase.jsonl", "evals/claims_paraphrase_baseline.json", 64),
+    ("evals/datasets/claims_rgb.jsonl", "evals/claims_rgb_baseline.json", 45),
+])
+def test_verifier_benchmark_meets_the_committed_baseline(gguf_path: Path, tmp_path: Path, dataset: str, baseline: str,
+                                                         items: int) -> None:
     run = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "rag"), "eval", "--format", "claims", "--split", "test", "--gate",
-         "evals/claims_baseline.json", "--json", "--out", str(tmp_path / "claims.json")],
+        [str(ROOT / ".venv" / "bin" / "rag"), "eval", "--format", "claims", "--dataset", dataset, "--split", "test",
+         "--gate", baseline, "--json", "--out", str(tmp_path / "claims.json")],
         capture_output=True, text=True, cwd=ROOT, timeout=1200, env={**os.environ, "RAG_MODEL_PATH": str(gguf_path)},
     )
     summary = json.loads(run.stdout) if run.stdout.strip() else {}
     print(json.dumps({k: v for k, v in summary.get("metrics", {}).items()}, indent=1))
     assert run.returncode == 0, f"gate failed: {summary.get('gate') or run.stderr[-3000:]}"
-    assert summary["metrics"]["items"] == 80 and summary["gate"] == []
+    assert summary["metrics"]["items"] == items and summary["gate"] == []
+    # No more true claims called contradicted than the baseline holds (the gate also checks; this says why).
+    assert summary["metrics"]["true_contradicted"] <= json.loads((ROOT / baseline).read_text())["metrics"]["true_contradicted"]

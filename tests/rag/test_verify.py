@@ -29,14 +29,15 @@ AIRSTRIKES = ("Since the Taliban seized control of Afghanistan in August 2021, P
 @pytest.mark.parametrize(
     ("sentence", "quote", "label"),
     [
-        # supported: restated closely, attribution kept
-        ("The Taliban accused Islamabad of carrying out drone strikes in Kabul.", DRONES, "supported"),
-        ("Pakistan's Foreign Office said the country respects Afghanistan's sovereignty.", SOVEREIGNTY, "supported"),
-        ("Pakistan said it has not carried out any strikes in Kabul.", SOVEREIGNTY, "supported"),
-        ("Guterres urged both countries to engage in direct dialogue.", GUTERRES, "supported"),
-        ("Hospitals appealed for blood donations.", HOSPITALS, "supported"),
-        ("According to Taliban officials, at least six people were killed in Kabul.", CASUALTIES, "supported"),
-        ("Pakistan has carried out airstrikes in Khost and Kunar since August 2021.", AIRSTRIKES, "supported"),
+        # not vetoed (supported by the rules, or left to the judge): restated closely, attribution kept
+        ("The Taliban accused Islamabad of carrying out drone strikes in Kabul.", DRONES, "passes"),
+        ("Pakistan's Foreign Office said the country respects Afghanistan's sovereignty.", SOVEREIGNTY, "passes"),
+        ("Pakistan said it has not carried out any strikes in Kabul.", SOVEREIGNTY, "passes"),
+        ("Guterres urged both countries to engage in direct dialogue.", GUTERRES, "passes"),
+        ("Hospitals appealed for blood donations.", HOSPITALS, "passes"),
+        ("According to Taliban officials, at least six people were killed in Kabul.", CASUALTIES, "passes"),
+        ("Pakistan has carried out airstrikes in Khost and Kunar since August 2021.", AIRSTRIKES, "passes"),
+        ("Antonio Guterres urged both countries to engage in direct dialogue.", GUTERRES, "passes"),  # accents fold
         # negation: polarity flipped
         ("Pakistan's Foreign Office said the country does not respect Afghanistan's sovereignty.", SOVEREIGNTY,
          "contradicted"),
@@ -53,9 +54,8 @@ AIRSTRIKES = ("Since the Taliban seized control of Afghanistan in August 2021, P
         ("On Feb. 28, Afghan Taliban troops stormed dozens of Pakistani border positions.", FEB27, "contradicted"),
         ("On March 27, Afghan Taliban troops stormed dozens of Pakistani border positions.", FEB27, "contradicted"),
         # entity swap: rejected, but as unsupported (a name the quote lacks is never a contradiction); names are
-        # whole words, accents count
+        # whole words
         ("Mujahid said the bases were used to plan the bombing in Kerman, Iraq.", MASSACRE, "unsupported"),
-        ("Antonio Guterres urged both countries to engage in direct dialogue.", GUTERRES, "unsupported"),
         ("Iranian officials said at least six people were killed.", CASUALTIES, "unsupported"),
         # a reported claim stated as fact, and text the quote does not address
         ("Pakistan carried out drone strikes in Kabul.", DRONES, "unsupported"),
@@ -64,7 +64,10 @@ AIRSTRIKES = ("Since the Taliban seized control of Afghanistan in August 2021, P
 )
 def test_rules_table(sentence: str, quote: str, label: str) -> None:
     verdict = check_rules(sentence, quote)
-    assert verdict.label == label, verdict.reason
+    if label == "passes":  # a veto never fires on it; whether it is a paraphrase is the judge's call
+        assert verdict.label in ("supported", "undecided"), verdict.reason
+    else:
+        assert verdict.label == label, verdict.reason
 
 
 def test_a_changed_predicate_the_rules_cannot_name_goes_to_the_judge() -> None:
