@@ -22,6 +22,7 @@ from rag.citations import (
 )
 from rag.embed import Embedder
 from rag.evidence import format_evidence, select_evidence
+from rag.followup import lacks_verb, resolve
 from rag.llm import ChatModel, LLMError, Message
 from rag.prompts import load_examples, render_prompt
 from rag.retrieve import HybridRetriever
@@ -59,6 +60,8 @@ class Turn:
 
     question: str
     answer: str
+    standalone: str | None = None
+    """The question as rewritten to stand alone, when it was a follow-up (what a pronoun in the next one refers to)."""
 
 
 @dataclass
@@ -151,7 +154,7 @@ class Answerer:
                 gate.discard()
                 verified = Verified(dropped=[*verified.dropped, *(s.text for s in verified.sentences)],
                                     contradicted=verified.contradicted, question=standalone)
-                # Quote what the model pointed at ("[2]", "[1] Rahim Safi") when it answers; else the best
+                # Quote what the model pointed at ("[2]", "[1] Jane Doe") when it answers; else the best
                 # passage that itself answers, and the runner-up when it answers too and is nearly as relevant.
                 pointed = [e for n in pointed_evidence(raw, evidence) for e in evidence if e.number == n]
                 candidates = pointed + [e for e in evidence[:3] if e not in pointed]
@@ -222,9 +225,18 @@ class Answerer:
                     cited.append(other)
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        """A follow-up rewritten to stand alone; a question without back-references is left as it is."""
-        if not _FOLLOW_UP.search(question):
+        """A follow-up rewritten to stand alone; a question without back-references is left as it is.
+
+        A pronoun stands for what the previous question asked about and a verbless follow-up ("What about …?")
+        reuses the previous question (:func:`rag.followup.resolve`); only what the parse leaves open goes to the
+        model, which has the answers too and may take a name they mention for the one asked about.
+        """
+        if not history or not (_FOLLOW_UP.search(question) or lacks_verb(question)):
             return question
+        previous = history[-1].standalone or history[-1].question
+        resolved = resolve(question, previous)
+        if resolved is not None:
+            return resolved
         transcript = "\n".join(f"User: {t.question}\nAssistant: {MARKER.sub('', t.answer)}" for t in history[-3:])
         messages: list[Message] = [
             {"role": "system", "content": render_prompt("rewrite_system")},
@@ -236,7 +248,7 @@ class Answerer:
             rewritten = []
         candidate = rewritten[0].strip().strip('"') if rewritten else ""
         if not candidate or len(candidate) > 300 or NOT_FOUND.lower() in candidate.lower() or MARKER.search(candidate):
-            return f"{history[-1].question} {question}"  # the previous question gives retrieval the context
+            return f"{previous} {question}"  # the previous question gives retrieval the context
         return candidate
 
     def _filters(self, question: str, options: AskOptions):  # type: ignore[no-untyped-def]
@@ -289,7 +301,7 @@ def _answers(question: str, verified: Verified) -> bool:
     if missing_question_names(question, [" ".join(passages.values())]):
         return False
     # A one-part question is answered by one sentence whose own passages name what it asks about: "How many
-    # died in the Kerman bombing?" is not answered by a death toll cited to a passage about Kabul.
+    # died in the harbour bombing?" is not answered by a death toll cited to a passage about another city.
     own_names = not is_multipart(question)
     return any(answers(question, s.text, " ".join(quotes[n] for n in s.citations if n in quotes))
                and not (own_names and missing_question_names(question, [passages[n] for n in s.citations

@@ -52,7 +52,7 @@ async def chat(request: ChatRequest, state: StateDep, database: DatabaseDep) -> 
             if record is None:
                 raise NotFound(f"no conversation with id {request.conversation_id!r}")
             conversation_id = record.id
-            history = [Turn(t.question, t.answer.text) for t in record.turns]
+            history = [Turn(t.question, t.answer.text, t.standalone_question) for t in record.turns]
     except BaseException:
         if run.ticket is not None:
             run.ticket.withdraw()
