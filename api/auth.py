@@ -3,15 +3,18 @@
 A key is sent as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``. Keys are compared as SHA-256 digests with
 :func:`hmac.compare_digest` against every configured key, so neither the time taken nor an early exit tells a
 caller how much of a key it guessed. A key never appears in a response or a log line: requests are logged by
-the key's position in the list ("key 2").
+the key's position in the list ("key 2"). Refused requests are logged per address, at most a line a minute
+(:class:`RefusalLog`), so guessing keys cannot fill the log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +28,54 @@ log = logging.getLogger("api.auth")
 
 MISSING = "this API needs a key: send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
 INVALID = "the API key is not valid"
+LOG_EVERY_S = 60.0
+"""How often, at most, a line is logged for the requests refused from one address."""
+OVER_RATE = "over the rate limit after refused keys"
+
+Schedule = Callable[[float, Callable[[], None]], object]
+"""Call a function after some seconds (``loop.call_later``); tests pass one they run by hand."""
+
+
+def _later(delay: float, callback: Callable[[], None]) -> object:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
+class RefusalLog:
+    """Log the first refused request from an address at once, then one line a minute with the count since.
+
+    Without it, a client guessing keys writes a warning per guess for as long as it keeps trying. A line is written
+    at the end of each minute that had refusals (none for a quiet one), so a burst that stops is still counted.
+    """
+
+    def __init__(self, every_s: float = LOG_EVERY_S, schedule: Schedule = _later) -> None:
+        self.every_s = every_s
+        self._schedule = schedule
+        self._open: dict[str, Counter[str]] = {}
+        """Address → its refusals by reason not yet logged, while the minute since its last line runs."""
+
+    def refused(self, scope: Scope, reason: str) -> None:
+        """Count a refused request; log it now unless a line for its address was written in the last minute."""
+        host = (scope.get("client") or ("unknown",))[0]
+        unlogged = self._open.get(host)
+        if unlogged is not None:
+            unlogged[reason] += 1
+            return
+        log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], host, reason)
+        self._start_minute(host)
+
+    def _close(self, host: str) -> None:
+        """At the end of an address's minute: a line with what it had refused, and another minute if any."""
+        unlogged = self._open.pop(host, None)
+        if not unlogged:
+            return
+        counts = ", ".join(f"{number} {reason}" for reason, number in unlogged.most_common())
+        log.warning("refused %d more requests from %s in the last %g s (%s); one line a minute per address while "
+                    "it goes on", sum(unlogged.values()), host, self.every_s, counts)
+        self._start_minute(host)
+
+    def _start_minute(self, host: str) -> None:
+        self._open[host] = Counter()
+        self._schedule(self.every_s, lambda: self._close(host))
 
 
 class RequireApiKey:
@@ -33,13 +84,15 @@ class RequireApiKey:
     Sets ``scope["rag.client"]`` to the key's name (``key N``), which the rate limit counts by. With ``buckets`` (the
     rate limit's), every refused request spends a token of its address, and an address out of tokens gets 429
     before its key is even looked at: guessing keys is held to the rate limit, and a 429 tells nothing about a guess.
+    Refusals, 401 or 429, are logged through ``refusals``: per address, at most a line a minute.
     """
 
     def __init__(self, app: ASGIApp, keys: Sequence[SecretStr], open_paths: frozenset[str],
-                 buckets: TokenBuckets | None = None) -> None:
+                 buckets: TokenBuckets | None = None, refusals: RefusalLog | None = None) -> None:
         self.app = app
         self.open_paths = open_paths
         self.buckets = buckets
+        self.refusals = refusals or RefusalLog()
         self._digests = [_digest(key.get_secret_value()) for key in keys]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,6 +100,7 @@ class RequireApiKey:
             await self.app(scope, receive, send)
             return
         if self.buckets is not None and (wait := self.buckets.wait(address(scope))) > 0:
+            self.refusals.refused(scope, OVER_RATE)
             await send_too_many(scope, send, self.buckets, wait)
             return
         presented = presented_key(scope)
@@ -55,9 +109,7 @@ class RequireApiKey:
             if self.buckets is not None:
                 self.buckets.take(address(scope))
             reason = MISSING if presented is None else INVALID
-            host = (scope.get("client") or ("unknown",))[0]
-            log.warning("refused %s %s from %s: %s", scope["method"], scope["path"], host,
-                        "no API key" if presented is None else "wrong API key")
+            self.refusals.refused(scope, "no API key" if presented is None else "wrong API key")
             challenge = 'Bearer realm="conflict-rag"' + ("" if presented is None else ', error="invalid_token"')
             await send_error(scope, send, 401, reason, {"www-authenticate": challenge},
                              "missing_api_key" if presented is None else "invalid_api_key")

@@ -6,8 +6,9 @@ not an error event); the worker thread then waits for its turn, in order, and gi
 
 A request is refused at once, with ``Retry-After``, when the line is full or when the work ahead of it (at the recent
 mean time of each kind of work) and its own would not be done by its deadline: it could never have been answered
-in time, so it is not left to wait for a 504. An admitted request that can no longer expect to start in time
-leaves with the same 503; a 504 is kept for work that started and overran.
+in time, so it is not left to wait for a 504. An admitted request that can no longer expect to be done in time
+(the work ahead ran longer than its mean) leaves with the same 503 as soon as that is known; a 504 is kept for work
+that started and overran.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ EXPECTED_ANSWER_S = 30.0
 """How long an answer is assumed to hold the model before one has been timed (``RAG_EXPECTED_ANSWER_S``)."""
 RECENT_WEIGHT = 0.3
 """Weight of the latest timing in the running mean: the mean follows the last few answers."""
+WAITING_LEEWAY = 0.25
+"""A waiting request is sent away once its expected end is past its deadline by more than this share of its own
+mean time: an estimate that drifted a little since admission (the work ahead took the model a moment later than
+counted) does not turn away a request it admitted, while one that a slower answer put out of reach is told at once."""
 
 
 class ModelBusy(Exception):
@@ -201,18 +206,17 @@ class ModelQueue:
                 if (ahead := position + (self._running is not None)) != told and on_wait is not None:
                     on_wait(ahead, wait)
                 told = ahead
-                # Re-checked on every change: once the work ahead (a slow answer raises the means) leaves no time
-                # to start before the deadline, the request leaves now rather than at its deadline. Only starting is
-                # asked here: admission asked for the whole run, and an estimate that has drifted a little since
-                # should not turn a request it admitted away.
-                if ticket.deadline is not None and self._clock() + wait >= ticket.deadline:
+                # Re-checked on every change: once the work ahead and its own (a slow answer raises the means, a
+                # running one that overruns delays the rest) would end clearly past the deadline, the request
+                # leaves now: its turn would turn it away by the same sum, so it is told as soon as that is known,
+                # not after waiting out most of its deadline.
+                if self._out_of_time(ticket, wait, WAITING_LEEWAY * self._mean(ticket.kind)):
                     self._drop(ticket)
                     self.rejected += 1
                     raise WaitTooLong(self._no_time_left(ticket), self._retry_after_for(ticket))
                 # Woken by every release or withdrawal; the timeout only re-checks the client and the deadline.
                 self._changed.wait(0.1)
-            if told is not None and ticket.deadline is not None and (
-                    self._clock() + self._mean(ticket.kind) > ticket.deadline):
+            if told is not None and self._out_of_time(ticket, 0.0):
                 # Its turn came after a wait that left too little time for its own run: it would only overrun.
                 self._drop(ticket)
                 self.rejected += 1
@@ -221,6 +225,11 @@ class ModelQueue:
             self._running = ticket
             ticket.state = "running"
             ticket.started_at = self._clock()
+
+    def _out_of_time(self, ticket: Ticket, wait: float, leeway: float = 0.0) -> bool:
+        """Whether ``ticket``'s work, starting in ``wait`` s, would end over ``leeway`` s past its deadline (by its mean)."""
+        end = self._clock() + wait + self._mean(ticket.kind)
+        return ticket.deadline is not None and end > ticket.deadline + leeway
 
     def _release(self, ticket: Ticket, seconds: float | None) -> None:
         with self._changed:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api.app import create_app
+from api.auth import OVER_RATE, RefusalLog
 from rag.cli import app as cli
 from rag.cli_serve import is_loopback
 from rag.embed import Embedder
@@ -115,3 +117,32 @@ def test_keys_come_comma_separated_from_the_environment_as_secrets(monkeypatch: 
     assert KEY not in repr(settings) and KEY not in str(settings.model_dump())
     monkeypatch.delenv("RAG_API_KEYS")
     assert make_settings(tmp_path / "data").api_keys == []
+
+
+def test_refusals_from_one_address_are_logged_once_then_counted_into_one_line_a_minute(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="api.auth")
+    timers: list[tuple[float, Callable[[], None]]] = []
+    refusals = RefusalLog(schedule=lambda delay, callback: timers.append((delay, callback)))
+    guesser: dict[str, Any] = {"method": "GET", "path": "/v1/articles", "client": ("10.0.0.7", 5120)}
+    for _ in range(40):
+        refusals.refused(guesser, "wrong API key")
+    for _ in range(12):
+        refusals.refused(guesser, OVER_RATE)
+    refusals.refused({**guesser, "client": ("10.0.0.8", 5121), "path": "/v1/ask"}, "no API key")
+
+    def lines() -> list[str]:
+        return [record.getMessage() for record in caplog.records if record.name == "api.auth"]
+
+    assert lines() == ["refused GET /v1/articles from 10.0.0.7: wrong API key",
+                       "refused GET /v1/ask from 10.0.0.8: no API key"]  # each address's first, at once
+    assert [delay for delay, _ in timers] == [60.0, 60.0]
+    caplog.clear()
+    for _, close in timers[:]:  # a minute later
+        close()
+    assert lines() == ["refused 51 more requests from 10.0.0.7 in the last 60 s (39 wrong API key, 12 over the rate "
+                       "limit after refused keys); one line a minute per address while it goes on"]
+    caplog.clear()
+    timers[-1][1]()  # a quiet minute for 10.0.0.7: nothing to say, and its next refusal is logged at once again
+    refusals.refused(guesser, "wrong API key")
+    assert lines() == ["refused GET /v1/articles from 10.0.0.7: wrong API key"]

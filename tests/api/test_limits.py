@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 
@@ -109,11 +110,14 @@ def test_each_key_has_its_own_rate_and_the_429_says_when_to_retry(rate_limited_u
 
 
 def test_wrong_keys_count_against_the_address_so_guessing_meets_the_rate_limit(
-        api_settings: Settings, real_embedder: Embedder) -> None:
+        api_settings: Settings, real_embedder: Embedder, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="api.auth")
     settings = api_settings.model_copy(update={"api_keys": [SecretStr(KEY)]})  # the default 120 a minute, burst 60
     for url in served(settings, real_embedder):
         with httpx.Client(base_url=url, timeout=60) as http:
             guesses = [http.get("/v1/articles", headers={"X-API-Key": f"guess-{n:04d}-0123456789"}) for n in range(75)]
+            refusals = [r.getMessage() for r in caplog.records if r.name == "api.auth"]
+            assert refusals == ["refused GET /v1/articles from 127.0.0.1: wrong API key"]  # one line, not 75
             statuses = [response.status_code for response in guesses]
             assert statuses[:60] == [401] * 60  # the burst
             assert statuses[-1] == 429 and statuses.count(429) >= 10, statuses  # then refused before the key is read
@@ -122,6 +126,28 @@ def test_wrong_keys_count_against_the_address_so_guessing_meets_the_rate_limit(
             assert int(limited.headers["retry-after"]) >= 1 and "RAG_RATE_LIMIT_PER_MINUTE" in limited.json()["detail"]
             time.sleep(int(limited.headers["retry-after"]))
             assert http.get("/v1/articles", headers={"X-API-Key": KEY}).status_code == 200  # the key's own budget
+
+
+def test_after_its_refused_keys_an_address_gets_429_and_a_right_key_from_another_address_still_works(
+        api_settings: Settings, real_embedder: Embedder) -> None:
+    settings = api_settings.model_copy(update={"rate_limit_per_minute": 6, "rate_limit_burst": 3,
+                                               "api_keys": [SecretStr(KEY)]})
+    guess = {"X-API-Key": "guess-by-vantor-0123456789"}
+    for url in served(settings, real_embedder):
+        neighbour = httpx.HTTPTransport(local_address="127.0.0.2")  # another client address on this machine
+        with httpx.Client(base_url=url, timeout=60) as http, \
+                httpx.Client(base_url=url, timeout=60, transport=neighbour) as other:
+            statuses = [http.get("/v1/articles", headers=guess).status_code for _ in range(5)]
+            assert statuses == [401, 401, 401, 429, 429]  # the burst of 3, then the rate limit, not another 401
+            limited = http.get("/v1/articles", headers=guess)
+            assert limited.status_code == 429 and limited.headers["retry-after"] == "10"  # 6 a minute
+            assert "too many requests" in limited.json()["detail"]
+            assert http.get("/v1/articles", headers={"X-API-Key": KEY}).status_code == 429  # this address waits
+            assert other.get("/v1/articles", headers={"X-API-Key": KEY}).status_code == 200
+            assert other.get("/v1/articles", headers=guess).status_code == 401  # its own budget
+            wrong_openai = http.get("/v1/models", headers={"Authorization": "Bearer guess-by-vantor-0123456789"})
+            assert wrong_openai.status_code == 429 and wrong_openai.json()["error"]["type"] == "rate_limit_error"
+            assert int(wrong_openai.headers["retry-after"]) >= 1
 
 
 def test_without_keys_the_rate_is_per_client_address(api_settings: Settings, real_embedder: Embedder) -> None:

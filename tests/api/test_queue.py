@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ import pytest
 
 from api.app import create_app
 from api.queue import DeadlineExceeded, ModelQueue, QueueFull, Ticket, WaitTooLong
-from rag.answer import AnswerCancelled
+from rag.answer import AnswerCancelled, Answerer
 from rag.embed import Embedder
 from rag.llm import FunctionModel, Message
 from rag.services import Services
@@ -113,7 +114,7 @@ def test_the_mean_answer_time_follows_recent_answers_and_each_kind_of_work_has_i
     assert queue.status().mean_run_s == 26.0  # the briefing's time is not an answer's
 
 
-def test_a_waiting_request_leaves_as_soon_as_it_could_no_longer_start_in_time() -> None:
+def test_a_waiting_request_leaves_as_soon_as_it_could_no_longer_be_done_in_time() -> None:
     now = [0.0]
     queue = ModelQueue(max_waiting=5, expected_s={"answer": 10.0}, clock=lambda: now[0])
     told: list[tuple[int, float]] = []
@@ -132,7 +133,10 @@ def test_a_waiting_request_leaves_as_soon_as_it_could_no_longer_start_in_time() 
         thread.start()
         time.sleep(0.3)
         assert told == [(2, 20.0)] and outcome == []  # two ahead of it; it would be done at 30 s of its 60
-        now[0] = 51.0  # the running answer overran: the third could start no sooner than 61 s, past its 60
+        now[0] = 41.0  # the running answer overran: the third would start at 51 s and be done at 61, a drift
+        time.sleep(0.3)  # within a quarter of its own 10 s: it stays
+        assert outcome == []
+        now[0] = 43.0  # done at 63 at the soonest: it is told now, not at its turn
         thread.join(5)
         assert isinstance(outcome[0], WaitTooLong) and outcome[0].retry_after >= 1
         assert "did not become free in time to do this within the 60 s" in str(outcome[0])
@@ -282,9 +286,10 @@ def test_requests_that_could_not_be_answered_by_their_deadline_get_503_at_once_a
 
 @pytest.fixture
 def slow_queue_url(api_settings: Settings, real_embedder: Embedder, gated: GatedModel) -> Iterator[str]:
-    """Answers assumed to take 20 s, 30 s allowed: nothing can wait behind a running one."""
+    """Answers assumed to take 20 s, 30 s allowed (a briefing: 200 s, 100 s allowed): nothing can wait behind one."""
     settings = api_settings.model_copy(update={"request_deadline_s": 30.0, "expected_answer_s": 20.0,
-                                               "max_waiting": 8, "rate_limit_per_minute": 0})
+                                               "briefing_deadline_s": 100.0, "max_waiting": 8,
+                                               "rate_limit_per_minute": 0})
     with serving_gated(settings, real_embedder, gated) as url:
         yield url
 
@@ -309,6 +314,110 @@ def test_every_route_that_queues_for_the_model_refuses_a_wait_it_could_not_survi
                 assert refused.json()["error"]["code"] == "queue_wait_too_long"
                 assert refused.json()["error"]["type"] == "server_error"
         assert http.get("/v1/conversations").json() == []  # the refused chat started no conversation
+        started = time.monotonic()
+        briefing = http.post("/v1/briefings", json={"topic": "harbour talks"})
+        assert time.monotonic() - started < 3 and briefing.status_code == 503
+        assert int(briefing.headers["retry-after"]) >= 1
+        assert "this one about 200 s more, over the 100 s this server allows" in error_message(briefing)
         gated.gate.set()
         assert running.result(timeout=30).status_code == 200
-        assert wait_for_queue(http, running=0, waiting=0)["rejected"] == 5
+        assert wait_for_queue(http, running=0, waiting=0)["rejected"] == 6
+        assert http.get("/v1/briefings").json() == []  # the refused briefing was never written
+
+
+def test_once_answers_are_timed_a_request_they_would_keep_past_its_deadline_is_refused_at_once() -> None:
+    now = [0.0]
+    queue = ModelQueue(max_waiting=10, expected_s={"answer": 5.0}, clock=lambda: now[0])
+    with queue.slot(queue.reserve("answer", 120.0)):
+        now[0] += 39.0  # the first answer takes 39 s: the measured time replaces the 5 s prior
+    assert queue.status().mean_run_s == 39.0
+    with queue.slot(queue.reserve("answer", 120.0)):  # the first of six at once: nothing ahead, it runs
+        assert queue.reserve("answer", 120.0) and queue.reserve("answer", 120.0)  # done at 78 s and at 117 s
+        for _ in range(3):  # the fourth, fifth and sixth would be done at 156 s at the soonest: 4 × 39 > 120
+            with pytest.raises(WaitTooLong) as refused:
+                queue.reserve("answer", 120.0)
+            assert refused.value.retry_after == 36  # 156 − 120: the refused never join the line
+        assert queue.status().waiting == 2
+    assert queue.status().rejected == 3
+
+
+SLOW_DEADLINE_S = 5.0
+"""The deadline against the 2 s fake (a little slower with the rest of the pipeline): two answers fit, a third not."""
+BRASK = "What did Teodor Brask say about the pause in shelling?"
+VELMORA = {"id": "velmora-harbour-talks", "title": "Harbour talks in Velmora resume", "outlet": "Northwind Gazette",
+           "published_at": "2026-03-02",
+           "body": "Mediators from the Corvain Council met in Velmora on Monday to restart talks over the harbour. "
+                   "Council envoy Teodor Brask said both delegations had agreed to a 72-hour pause in shelling. "
+                   "The pause began at dawn on Tuesday, according to the envoy's office."}
+"""An invented article, so that the questions below reach the (slow) model."""
+
+
+def slow_service(settings: Settings, embedder: Embedder, prior_s: float) -> Iterator[str]:
+    """The 2 s fake reader on real HTTP with a 5 s deadline, ``prior_s`` assumed per answer until one is timed.
+
+    The pipeline's first-use loading (the verifier's language model) is done beforehand, with a fast fake and outside
+    the service's queue, so it is not counted into the first answer.
+    """
+    settings = settings.model_copy(update={"request_deadline_s": SLOW_DEADLINE_S, "expected_answer_s": prior_s,
+                                           "max_waiting": 8, "rate_limit_per_minute": 0})
+    services = Services(settings, embedder_override=embedder, chat_override=FunctionModel(timed_reader))
+    with serving_in_thread(create_app(settings, services=services)) as url:
+        assert httpx.post(f"{url}/v1/articles", json=VELMORA, timeout=60).status_code == 200
+        Answerer(services.retriever, services.embedder, FunctionModel(reader), services.verifier).ask(BRASK)
+        yield url
+
+
+def ask_at_once(url: str, users: int) -> list[tuple[httpx.Response, float]]:
+    """``users`` clients asking at the same moment; each response with the seconds it took."""
+    start = threading.Barrier(users)
+
+    def ask() -> tuple[httpx.Response, float]:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            start.wait()
+            began = time.monotonic()
+            response = http.post("/v1/ask", json={"question": BRASK})
+            return response, time.monotonic() - began
+
+    with ThreadPoolExecutor(users) as pool:
+        return list(pool.map(lambda _: ask(), range(users)))
+
+
+def test_six_questions_at_once_behind_a_measured_answer_time_are_answered_or_refused_at_once_never_504(
+        api_settings: Settings, real_embedder: Embedder) -> None:
+    for url in slow_service(api_settings, real_embedder, prior_s=30.0):  # the default prior, far from the truth
+        with httpx.Client(base_url=url, timeout=30) as http:
+            first = http.post("/v1/ask", json={"question": BRASK})
+            assert first.status_code == 200 and "Teodor Brask said" in first.json()["text"]  # the model answered
+            mean = http.get("/v1/queue").json()["mean_run_s"]
+        assert ANSWER_S <= mean < SLOW_DEADLINE_S / 2  # measured: the 30 s prior would have let one in, not two
+        results = ask_at_once(url, 6)
+        statuses = sorted(response.status_code for response, _ in results)
+        assert statuses == [200, 200, 503, 503, 503, 503], statuses  # the third would be done at 3 × mean > 5 s
+        for response, took in results:
+            if response.status_code == 200:
+                assert took < SLOW_DEADLINE_S
+                continue
+            assert took < 1.0  # at once, not after waiting for the deadline
+            retry_after = int(response.headers["retry-after"])
+            assert abs(retry_after - math.ceil(3 * mean - SLOW_DEADLINE_S)) <= 1  # when a third would fit
+            assert error_message(response).startswith("the model is busy: the 2 requests ahead of this one need")
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert wait_for_queue(http, running=0, waiting=0)["rejected"] == 4
+
+
+def test_before_an_answer_is_timed_requests_are_admitted_and_leave_with_503_once_the_first_timing_rules_them_out(
+        api_settings: Settings, real_embedder: Embedder) -> None:
+    for url in slow_service(api_settings, real_embedder, prior_s=0.5):  # a prior four times too hopeful
+        results = ask_at_once(url, 6)  # by the prior all six are done in 3 s of their 5: all are admitted
+        statuses = sorted(response.status_code for response, _ in results)
+        assert statuses == [200, 200, 503, 503, 503, 503], statuses  # no 504: none started that could not finish
+        for response, took in results:
+            if response.status_code == 503:
+                # Told when the first answer was timed (2 s in, 3 × its time > 5 s), not at their turn or deadline.
+                assert ANSWER_S * 0.9 < took < SLOW_DEADLINE_S - 2, took
+                assert int(response.headers["retry-after"]) >= 1
+                assert error_message(response).startswith("the model did not become free in time to do this within")
+        with httpx.Client(base_url=url, timeout=30) as http:
+            status = wait_for_queue(http, running=0, waiting=0)
+        assert (status["peak_waiting"], status["rejected"]) == (5, 4)  # all six were let in
+        assert ANSWER_S <= status["mean_run_s"] < ANSWER_S + 1
