@@ -258,18 +258,7 @@ def known_speed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator
 
 def test_requests_that_could_not_be_answered_by_their_deadline_get_503_at_once_and_the_others_are_answered(
         known_speed_url: str) -> None:
-    users = 5
-    start = threading.Barrier(users)
-
-    def ask() -> tuple[httpx.Response, float]:
-        with httpx.Client(base_url=known_speed_url, timeout=30) as http:
-            start.wait()
-            began = time.monotonic()
-            response = http.post("/v1/ask", json={"question": ASIF})
-            return response, time.monotonic() - began
-
-    with ThreadPoolExecutor(users) as pool:
-        results = list(pool.map(lambda _: ask(), range(users)))
+    results = ask_at_once(known_speed_url, 5, ASIF)
     answered = [took for response, took in results if response.status_code == 200]
     refused = [(response, took) for response, took in results if response.status_code == 503]
     assert len(answered) == 2 and len(refused) == 3, [r.status_code for r, _ in results]  # no 504: none overran
@@ -367,15 +356,15 @@ def slow_service(settings: Settings, embedder: Embedder, prior_s: float) -> Iter
         yield url
 
 
-def ask_at_once(url: str, users: int) -> list[tuple[httpx.Response, float]]:
-    """``users`` clients asking at the same moment; each response with the seconds it took."""
+def ask_at_once(url: str, users: int, question: str = BRASK) -> list[tuple[httpx.Response, float]]:
+    """``users`` clients asking ``question`` at the same moment; each response with the seconds it took."""
     start = threading.Barrier(users)
 
     def ask() -> tuple[httpx.Response, float]:
         with httpx.Client(base_url=url, timeout=30) as http:
             start.wait()
             began = time.monotonic()
-            response = http.post("/v1/ask", json={"question": BRASK})
+            response = http.post("/v1/ask", json={"question": question})
             return response, time.monotonic() - began
 
     with ThreadPoolExecutor(users) as pool:
