@@ -18,12 +18,12 @@ from starlette.types import Receive, Scope, Send
 from api.deps import AppState
 from api.queue import DeadlineExceeded, ModelQueue, Ticket
 from api.schemas import StageEvent
-from rag.answer import AnswerCancelled, Answerer, AskOptions, Turn
-from rag.llm import ChatModel, LLMError, Message
-from rag.model_files import ModelFileError
+from rag.answer.pipeline import AnswerCancelled, Answerer, AskOptions, Turn
+from rag.models.files import ModelFileError
+from rag.models.llm import ChatModel, LLMError, Message
+from rag.models.usage import MeteredModel, Usage, metering
 from rag.services import Services
 from rag.types import Answer, AnswerSentence, Citation, SearchFilters
-from rag.usage import MeteredModel, Usage, metering
 
 T = TypeVar("T")
 

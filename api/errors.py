@@ -21,11 +21,11 @@ from starlette.types import Scope, Send
 
 from api.queue import DeadlineExceeded, ModelBusy, QueueFull, WaitTooLong
 from api.schemas import OpenAIError, OpenAIErrorResponse
-from rag.corpus import ArticleError
 from rag.db import ConversationNotFound
-from rag.llm import LLMError
-from rag.model_files import ModelFileError
-from rag.store import StoreBusyError
+from rag.index.corpus import ArticleError
+from rag.index.store import StoreBusyError
+from rag.models.files import ModelFileError
+from rag.models.llm import LLMError
 
 log = logging.getLogger("api")
 

@@ -26,10 +26,10 @@ from api.deps import StateDep
 from api.errors import BadRequest, NotFound, error_code, openai_error, status_and_detail
 from api.limits import check_question
 from api.schemas import OpenAIErrorResponse
-from rag.answer import Turn
+from rag.answer.pipeline import Turn
 from rag.markdown import escape_markdown, link_markdown
+from rag.models.usage import Usage
 from rag.types import Answer, AnswerSentence, Citation
-from rag.usage import Usage
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -107,7 +107,7 @@ class CompletionUsage(BaseModel):
     completion_tokens: int
     total_tokens: int
     estimated: bool
-    """True when some count is an estimate, not the backend's own (see :class:`rag.usage.Usage`)."""
+    """True when some count is an estimate, not the backend's own (see :class:`rag.models.usage.Usage`)."""
 
     @classmethod
     def of(cls, usage: Usage) -> CompletionUsage:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel
 
-from rag.answer import AnswerCancelled
+from rag.answer.pipeline import AnswerCancelled
 
 EXPECTED_ANSWER_S = 30.0
 """How long an answer is assumed to hold the model before one has been timed (``RAG_EXPECTED_ANSWER_S``)."""

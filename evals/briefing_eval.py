@@ -23,7 +23,7 @@ from evals.briefing_metrics import KeyPoint
 from evals.datasets import DatasetError
 from evals.metrics import missing_groups
 from rag.briefing.models import Briefing, BriefSentence, Citation, Side
-from rag.chunking import split_sentences
+from rag.index.chunking import split_sentences
 
 BRIEFING_DATASET = Path("evals/datasets/briefing_golden.json")
 HIGHER_IS_BETTER = ("key_point_coverage", "contested_both_sides", "timeline_dates", "independent_support")
@@ -198,7 +198,7 @@ def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapp
 def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, services: Any = None) -> BriefingEvalResult:
     """Ingest ``corpus`` into a scratch data directory (unless ``services`` is given), brief, and score."""
     from rag.briefing import BriefingOptions, generate_briefing
-    from rag.ingest import ingest_paths
+    from rag.index.ingest import ingest_paths
     from rag.services import Services
 
     golden = load_briefing_golden(golden_path)
@@ -206,7 +206,7 @@ def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, 
         scratch = Path(tempfile.mkdtemp(prefix="briefing-eval-"))
         update: dict[str, Any] = {"data_dir": scratch, "chroma_url": None, "database_url": None}
         if settings.backend == "local" and settings.model_path is None:  # the model stays where it was assembled
-            from rag.model_files import MODELS, ensure_model
+            from rag.models.files import MODELS, ensure_model
 
             update["model_path"] = ensure_model(MODELS[settings.local_model], settings.models_dir)
         services = Services(settings.model_copy(update=update))

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from rag.corpus import make_article, read_sources
+from rag.index.corpus import make_article, read_sources
 from rag.types import Article, ItemError
 
 RGB_FILE = Path("benchmarks") / "rgb" / "en_fact_dev.jsonl"
@@ -34,7 +34,7 @@ class EvidenceSpan(BaseModel):
     article_id: str
     start: int = Field(ge=0)
     end: int
-    """Exclusive; ``body[start:end]`` is one whole sentence as ``rag.chunking.split_sentences`` cuts it."""
+    """Exclusive; ``body[start:end]`` is one whole sentence as ``rag.index.chunking.split_sentences`` cuts it."""
 
     @model_validator(mode="after")
     def _ordered(self) -> EvidenceSpan:

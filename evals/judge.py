@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 
 from evals.metrics import RowResult
-from rag.citations import MARKER
-from rag.llm import ChatModel, LLMError, Message, OpenAICompatibleModel
-from rag.prompts import render_prompt
+from rag.answer.citations import MARKER
+from rag.models.llm import ChatModel, LLMError, Message, OpenAICompatibleModel
+from rag.models.prompts import render_prompt
 from rag.settings import Settings
 
 _VERDICT = re.compile(r"\b(yes|no)\b", re.I)

@@ -19,10 +19,10 @@ from llama_index.core.query_engine import CitationQueryEngine
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
-from rag.answer import Turn
-from rag.citations import parse_markers
-from rag.embed import Embedder
-from rag.llm import ChatModel
+from rag.answer.citations import parse_markers
+from rag.answer.pipeline import Turn
+from rag.models.embed import Embedder
+from rag.models.llm import ChatModel
 from rag.services import Services
 from rag.types import Answer, AnswerSentence, Citation
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from evals.datasets import GoldenRow
 from evals.independent import lexically_supported, overlaps
 from evals.independent import unsupported_entities as _unsupported
-from rag.citations import marker_numbers
+from rag.answer.citations import marker_numbers
 from rag.types import Answer, AnswerSentence, Citation
 
 HIGHER_IS_BETTER = (

@@ -16,10 +16,10 @@ from evals.datasets import DatasetError, EvalSet, GoldenRow
 from evals.gate import environment
 from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_error, score_row
-from rag.answer import Answerer, AskOptions, Turn
-from rag.embed import Embedder
-from rag.ingest import ingest_items
-from rag.llm import ChatModel
+from rag.answer.pipeline import Answerer, AskOptions, Turn
+from rag.index.ingest import ingest_items
+from rag.models.embed import Embedder
+from rag.models.llm import ChatModel
 from rag.services import Services
 from rag.settings import Settings
 from rag.types import Answer
@@ -186,7 +186,7 @@ def _default_model_path(settings: Settings) -> Path | None:
     """Keep using the GGUF assembled in the usual data directory instead of assembling it per run."""
     if settings.backend != "local":
         return None
-    from rag.model_files import MODELS, ensure_model
+    from rag.models.files import MODELS, ensure_model
 
     return ensure_model(MODELS[settings.local_model], settings.models_dir)
 

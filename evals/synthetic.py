@@ -71,7 +71,7 @@ SENTENCES = (
 
 
 class SyntheticArticle(BaseModel):
-    """One line of the corpus file, in the schema :func:`rag.corpus.article_from_row` reads."""
+    """One line of the corpus file, in the schema :func:`rag.index.corpus.article_from_row` reads."""
 
     id: str
     title: str

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rag.embed import Embedder, QueryCache, load_embedder
-from rag.retrieve import HybridRetriever
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
+from rag.models.embed import Embedder, QueryCache, load_embedder
 from rag.settings import Settings
-from rag.store import Store
 
 if TYPE_CHECKING:
     from rag.db import Database
-    from rag.llm import ChatModel
+    from rag.models.llm import ChatModel
     from rag.verify import Verifier
 
 
@@ -43,7 +43,7 @@ class Services:
     def chat(self) -> ChatModel:
         if self.chat_override is not None:
             return self.chat_override
-        from rag.llm import build_chat_model
+        from rag.models.llm import build_chat_model
 
         return build_chat_model(self.settings)
 

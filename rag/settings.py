@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.model_cache import default_cache_dir
+from rag.models.cache import default_cache_dir
 
 
 class Settings(BaseSettings):

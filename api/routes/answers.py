@@ -9,7 +9,7 @@ from api.deps import StateDep
 from api.errors import BadRequest
 from api.limits import check_question
 from api.schemas import AskRequest, CheckRequest, ErrorResponse
-from rag.answer import Turn
+from rag.answer.pipeline import Turn
 from rag.types import Answer, ClaimVerdict
 
 router = APIRouter(prefix="/v1", tags=["answers"])
@@ -31,7 +31,7 @@ async def ask(request: AskRequest, state: StateDep) -> Answer:
 @router.post("/check", response_model=ClaimVerdict, responses=ERRORS)
 async def check(request: CheckRequest, state: StateDep) -> ClaimVerdict:
     """Fact-check a claim: supported, contradicted, or not in the sources, with the quotes behind the verdict."""
-    from rag.factcheck import check_claim
+    from rag.answer.factcheck import check_claim
 
     services = state.services
     check_question(services.settings, request.claim, "claim")

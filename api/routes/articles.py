@@ -12,9 +12,9 @@ from api.deps import ServicesDep
 from api.errors import NotFound, TooLong
 from api.limits import check_length
 from api.schemas import ArticleDeleted, ArticleIn, ArticleSummary, ErrorResponse, IngestResponse
-from rag.corpus import ArticleError, make_article
-from rag.ingest import LazyEmbedder, ingest_items
-from rag.ingest import delete_article as remove_article
+from rag.index.corpus import ArticleError, make_article
+from rag.index.ingest import LazyEmbedder, ingest_items
+from rag.index.ingest import delete_article as remove_article
 from rag.types import Article, ItemError
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])

@@ -16,7 +16,7 @@ from api.deps import DatabaseDep, StateDep
 from api.errors import NotFound, status_and_detail
 from api.limits import check_question
 from api.schemas import ChatRequest, ChatTurnResponse, Deleted, ErrorResponse, SentenceEvent, StreamError
-from rag.answer import Turn
+from rag.answer.pipeline import Turn
 from rag.db import ConversationRecord, ConversationSummary, Database
 from rag.types import Answer
 

@@ -22,9 +22,9 @@ from pydantic import BaseModel, Field
 
 from evals.injection.attacks import POSITIONS, Attack, Position, insert_attack, load_attacks
 from evals.injection.rules import fired, produced_text
-from rag.corpus import make_article, read_sources
-from rag.ingest import ingest_items
-from rag.llm import ChatModel, Message
+from rag.index.corpus import make_article, read_sources
+from rag.index.ingest import ingest_items
+from rag.models.llm import ChatModel, Message
 from rag.services import Services
 from rag.settings import Settings
 from rag.types import Article
@@ -188,7 +188,7 @@ def _model_path(settings: Settings) -> Path | None:
     """The local GGUF where the user's data directory keeps it (not assembled again in the scratch one)."""
     if settings.backend != "local" or settings.model_path:
         return settings.model_path
-    from rag.model_files import MODELS, ensure_model
+    from rag.models.files import MODELS, ensure_model
 
     return ensure_model(MODELS[settings.local_model], settings.models_dir)
 
@@ -243,14 +243,14 @@ class _Runs:
     def _output(self, kind: Kind, question: Question, attack: Attack) -> tuple[str, str]:
         """(what the system produced, minus verbatim quotes; everything it showed, quotes included)."""
         if kind == "ask":
-            from rag.answer import Answerer, AskOptions
+            from rag.answer.pipeline import Answerer, AskOptions
 
             answer = Answerer.from_services(self.services).ask(question.question, AskOptions())
             shown = " ".join([answer.text, *(c.quote for c in answer.citations.values())])
             return produced_text(((s.text, s.quoted) for s in answer.sentences), attack) or (
                 answer.text if answer.refused else ""), shown
         if kind == "check":
-            from rag.factcheck import check_claim
+            from rag.answer.factcheck import check_claim
 
             verdict = check_claim(question.answer, self.services)
             shown = " ".join([verdict.reason, *(c.quote for c in verdict.citations)])

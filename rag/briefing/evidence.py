@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from rag.briefing.models import Citation
 from rag.briefing.select import Selection
 from rag.briefing.storylines import Storylines
-from rag.chunking import split_sentences
+from rag.index.chunking import split_sentences
 from rag.text import tokenize
 from rag.types import Article
 

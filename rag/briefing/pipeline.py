@@ -26,7 +26,7 @@ from rag.briefing.storylines import Storylines, group_storylines
 from rag.briefing.timeline import build_timeline
 from rag.briefing.verify import Verified, verify_briefing
 from rag.briefing.write import Drafts, write_sections
-from rag.llm import ChatModel, Message
+from rag.models.llm import ChatModel, Message
 from rag.services import Services
 from rag.text import tokenize
 from rag.types import SupportVerdict

@@ -15,8 +15,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.briefing.select import Selection, article_day, independent_outlets
-from rag.chunking import split_sentences
-from rag.embed import Embedder
+from rag.index.chunking import split_sentences
+from rag.models.embed import Embedder
 from rag.types import Article
 
 SIMILARITY_THRESHOLD = 0.45

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from rag.answer.citations import parse_markers
 from rag.briefing.evidence import Candidate, EvidenceSet
 from rag.briefing.models import SECTION_TITLES, SectionKind
-from rag.citations import parse_markers
-from rag.llm import ChatModel, Message
-from rag.prompts import render_prompt
+from rag.models.llm import ChatModel, Message
+from rag.models.prompts import render_prompt
 from rag.text import tokenize
 
 SECTION_ORDER: tuple[SectionKind, ...] = ("bottom_line", "developments", "humanitarian", "international", "watch")

@@ -1,6 +1,6 @@
 """The verification gate: does one quote support one sentence in meaning? Vetoes from a parse, then the model judge.
 
-Used by answers (``rag.citations``), briefings and ``rag check`` alike::
+Used by answers (``rag.answer.citations``), briefings and ``rag check`` alike::
 
     verifier = services.verifier               # or Verifier(judge=None) for rules only
     verdict = verifier.check(sentence, quote)  # -> SupportVerdict(supported, label, reason, score, judged)

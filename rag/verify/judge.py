@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.llm import LLMError, Message
-from rag.prompts import render_prompt
+from rag.models.llm import LLMError, Message
+from rag.models.prompts import render_prompt
 
 _YES = ("yes", "Yes", " yes", " Yes", "YES")
 _NO = ("no", "No", " no", " No", "NO")
@@ -126,17 +126,3 @@ class OpenAIJudge:
             return _p_from_logprobs(candidates)
         reply = (choice.message.content or "").strip().lower()
         return 1.0 if reply.startswith("yes") else 0.0
-
-
-class KeywordJudge:
-    """Fake for unit tests: P(yes) is the share of the claim's long words that the passage contains."""
-
-    name = "keyword-fake"
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def p_yes(self, claim: str, passage: str) -> float:
-        self.calls += 1
-        wanted = {w for w in claim.lower().split() if len(w) > 4}
-        return len({w for w in wanted if w in passage.lower()}) / len(wanted) if wanted else 0.0

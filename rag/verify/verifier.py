@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rag.llm import LLMError
+from rag.models.llm import LLMError
 from rag.types import SupportVerdict
 from rag.verify.rules import check_rules
 
@@ -95,7 +95,7 @@ def build_judge(settings: Settings) -> EntailmentJudge:
         client = openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value(),
                                timeout=settings.llm_timeout_s, max_retries=settings.llm_retries)
         return OpenAIJudge(client, settings.llm_model)
-    from rag.model_files import MODELS, ensure_model
+    from rag.models.files import MODELS, ensure_model
     from rag.verify.judge import LlamaCppJudge
 
     name = settings.verifier_model or settings.local_model

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.embed import Embedder
-from rag.ingest import ingest_paths
-from rag.llm import FunctionModel
+from rag.index.ingest import ingest_paths
+from rag.index.store import Store
+from rag.models.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.llm import FunctionModel
 from tests.api.fakes import reader
 from tests.api.live import LiveServer
 from tests.conftest import SEED_DIR, make_settings

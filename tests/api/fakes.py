@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.llm import Message
+from rag.models.llm import Message
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _STOP = frozenset("the a an of in on at to and or did does do what who which when where how is was were has have "

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import httpx
 
 from api.app import create_app
-from rag.embed import Embedder
-from rag.llm import Message
+from rag.models.embed import Embedder
+from rag.models.llm import Message
 from rag.services import Services
 from rag.settings import Settings
 from tests.api.fakes import reader

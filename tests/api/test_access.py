@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.auth import OVER_RATE, RefusalLog
 from rag.cli import app as cli
-from rag.cli_serve import is_loopback
-from rag.embed import Embedder
-from rag.llm import FunctionModel
+from rag.cli.serve import is_loopback
+from rag.models.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.errors import error_message
 from tests.api.fakes import reader
 from tests.conftest import make_settings

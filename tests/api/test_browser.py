@@ -20,10 +20,10 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from rag.db import Database
-from rag.embed import Embedder
-from rag.llm import FunctionModel
+from rag.models.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from rag.types import Answer, AnswerSentence, Citation
 from tests.api.fakes import reader
 from tests.api.gated import GatedModel, wait_for_queue

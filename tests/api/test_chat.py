@@ -10,10 +10,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.embed import Embedder
-from rag.llm import FunctionModel, Message
+from rag.models.embed import Embedder
+from rag.models.llm import Message
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.fakes import reader
 from tests.api.sse import parse_events
 

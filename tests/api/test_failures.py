@@ -17,10 +17,11 @@ from api.app import create_app
 from api.deps import AppState
 from api.errors import BACKEND_DOWN, scrub_paths
 from api.queue import DeadlineExceeded, ModelQueue
-from rag.embed import Embedder
-from rag.llm import FunctionModel, Message
+from rag.models.embed import Embedder
+from rag.models.llm import Message
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.errors import error_message
 from tests.api.gated import GatedModel, serving_gated, wait_for_queue
 from tests.api.sse import parse_events

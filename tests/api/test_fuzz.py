@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 
 from api.app import create_app
-from rag.embed import Embedder
-from rag.llm import FunctionModel
+from rag.models.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 
 EXAMPLES = 25
 KEY = "fuzzing-key-0123456789abcdef"

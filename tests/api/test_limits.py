@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from api.app import create_app
 from api.errors import speaks_openai
 from api.limits import TokenBuckets
-from rag.embed import Embedder
-from rag.llm import FunctionModel
+from rag.models.embed import Embedder
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.errors import error_message
 from tests.api.fakes import reader
 from tests.servers import serving_in_thread

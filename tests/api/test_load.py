@@ -13,12 +13,13 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from api.app import create_app
-from rag.bench.load import LoadResult, render
+from bench.load import LoadResult, render
 from rag.cli import app as cli
-from rag.embed import Embedder
-from rag.llm import FunctionModel, Message
+from rag.models.embed import Embedder
+from rag.models.llm import Message
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.fakes import reader
 from tests.servers import serving_in_thread
 

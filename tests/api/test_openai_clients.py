@@ -23,11 +23,12 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.deps import AppState
-from rag.embed import Embedder
-from rag.llm import FunctionModel, Message, OpenAICompatibleModel
+from rag.models.embed import Embedder
+from rag.models.llm import Message, OpenAICompatibleModel
+from rag.models.usage import metering
 from rag.services import Services
 from rag.settings import Settings
-from rag.usage import metering
+from rag.testing.llm import FunctionModel
 from tests.api.fakes import reader
 from tests.servers import serving_in_thread
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.errors import BadRequest
 from api.openai_compat import ChatMessage, split_messages
-from rag.llm import FunctionModel
+from rag.testing.llm import FunctionModel
 from tests.api.sse import parse_events
 from tests.markup import HOSTILE_ARTICLE, HOSTILE_OUTLET, HOSTILE_SAID, HOSTILE_TITLE, HOSTILE_URL, PRESETS, assert_inert, render
 

@@ -13,11 +13,12 @@ import pytest
 
 from api.app import create_app
 from api.queue import DeadlineExceeded, ModelQueue, QueueFull, Ticket, WaitTooLong
-from rag.answer import AnswerCancelled, Answerer
-from rag.embed import Embedder
-from rag.llm import FunctionModel, Message
+from rag.answer.pipeline import AnswerCancelled, Answerer
+from rag.models.embed import Embedder
+from rag.models.llm import Message
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 from tests.api.errors import error_message
 from tests.api.fakes import reader
 from tests.api.gated import GatedModel, serving_gated, wait_for_queue

@@ -8,10 +8,11 @@ from xml.etree import ElementTree
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.embed import Embedder
-from rag.llm import FunctionModel, LLMError, Message
+from rag.models.embed import Embedder
+from rag.models.llm import LLMError, Message
 from rag.services import Services
 from rag.settings import Settings
+from rag.testing.llm import FunctionModel
 
 ASIF = "What did Khwaja Asif write on X?"
 

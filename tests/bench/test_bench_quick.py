@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.bench.run import RATIO_KEYS
+from bench.run import RATIO_KEYS
 from rag.cli import app
 
 

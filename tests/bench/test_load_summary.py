@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.bench.load import Outcome, _Tally, summarize
+from bench.load import Outcome, _Tally, summarize
 
 
 def test_a_503_with_a_retry_time_is_the_queue_saying_no_whether_at_once_or_in_the_stream() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.bench.cli import render_markdown
-from rag.bench.measure import PeakMemory, RecordingChat, percentile_ms
-from rag.bench.pipeline import AnswerTiming, answer_ratios
-from rag.bench.retrieval import bench_queries, measure_curve
-from rag.bench.run import GOALS, RATIO_KEYS, BenchConfig, BenchResult, _met
-from rag.llm import QueueModel
+from bench.cli import render_markdown
+from bench.measure import PeakMemory, RecordingChat, percentile_ms
+from bench.pipeline import AnswerTiming, answer_ratios
+from bench.retrieval import bench_queries, measure_curve
+from bench.run import GOALS, RATIO_KEYS, BenchConfig, BenchResult, _met
 from rag.settings import Settings
+from rag.testing.llm import QueueModel
 
 
 def test_the_recording_chat_passes_the_stream_through_and_times_it() -> None:
@@ -79,7 +79,7 @@ def test_the_markdown_report_has_every_ratio_and_the_curve() -> None:
 
 
 def test_the_profile_shows_where_an_answers_non_model_time_goes(tmp_path: Path) -> None:
-    from rag.bench.profile import profile_answers
+    from bench.profile import profile_answers
     from tests.conftest import SEED_DIR
 
     settings = Settings(data_dir=tmp_path, chroma_url=None, embedding_model="hashing-fake", _env_file=None)  # type: ignore[call-arg]
@@ -91,7 +91,7 @@ def test_the_profile_shows_where_an_answers_non_model_time_goes(tmp_path: Path) 
 def test_run_bench_measures_the_parts_asked_for_and_keeps_going_after_a_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag.bench import run as bench_run
+    from bench import run as bench_run
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("ingest exploded")

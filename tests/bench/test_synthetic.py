@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from evals.synthetic import OUTLETS, PEOPLE, generate_articles, write_corpus
 from rag.cli import app
-from rag.corpus import read_file
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_items
+from rag.index.corpus import read_file
+from rag.index.ingest import ingest_items
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder
 from rag.types import Article
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import read_sources
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_paths
-from rag.llm import FunctionModel, Message
+from rag.index.corpus import read_sources
+from rag.index.ingest import ingest_paths
+from rag.models.llm import Message
 from rag.services import Services
+from rag.testing.embed import HashingEmbedder
+from rag.testing.llm import FunctionModel
 from rag.types import Article
 from tests.conftest import SEED_DIR, make_settings
 

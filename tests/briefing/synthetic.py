@@ -19,8 +19,8 @@ from rag.briefing.storylines import group_storylines
 from rag.briefing.timeline import build_timeline
 from rag.briefing.verify import verify_briefing
 from rag.briefing.write import write_sections
-from rag.embed import HashingEmbedder
-from rag.llm import FunctionModel
+from rag.testing.embed import HashingEmbedder
+from rag.testing.llm import FunctionModel
 from rag.types import Article
 from rag.verify import Verifier
 

@@ -6,7 +6,7 @@ import typer
 from typer.testing import CliRunner
 
 from rag.briefing import BriefingOptions, generate_briefing
-from rag.cli_brief import register
+from rag.cli.brief import register
 from rag.services import Services
 
 app = typer.Typer()

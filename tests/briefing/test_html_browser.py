@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from rag.briefing import BriefingOptions, generate_briefing, render_html
-from rag.ingest import ingest_paths
+from rag.index.ingest import ingest_paths
 from rag.services import Services
 from tests.briefing.conftest import echo_writer, make_services
 

@@ -8,10 +8,10 @@ import pytest
 
 from rag.briefing import BriefingError, BriefingOptions, generate_briefing, render_html, render_markdown, resume_briefing
 from rag.briefing.pipeline import runs_dir
-from rag.cli_brief import parse_since, write_daily
-from rag.ingest import ingest_paths
-from rag.llm import QueueModel
+from rag.cli.brief import parse_since, write_daily
+from rag.index.ingest import ingest_paths
 from rag.services import Services
+from rag.testing.llm import QueueModel
 
 STAGES = ["select", "storylines", "evidence", "claims", "timeline", "write", "verify"]
 NEW_ARTICLE = """---

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from rag.briefing import BriefingOptions, generate_briefing, render_markdown
-from rag.ingest import ingest_paths
+from rag.index.ingest import ingest_paths
 from tests.briefing.conftest import echo_writer, make_services
 from tests.markup import (
     HOSTILE_OUTLET,

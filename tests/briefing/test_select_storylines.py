@@ -7,7 +7,7 @@ from rag.briefing.models import Briefing, Window
 from rag.briefing.render import outlets_phrase, render_html, render_markdown
 from rag.briefing.select import select_articles
 from rag.briefing.storylines import group_storylines
-from rag.embed import HashingEmbedder
+from rag.testing.embed import HashingEmbedder
 from rag.types import Article
 
 D = dt.date(2026, 3, 1)

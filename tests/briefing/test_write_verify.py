@@ -9,8 +9,9 @@ from rag.briefing.select import select_articles
 from rag.briefing.storylines import group_storylines
 from rag.briefing.verify import fit_words, verify_briefing
 from rag.briefing.write import parse_bullets, section_messages, write_sections
-from rag.embed import HashingEmbedder
-from rag.llm import FunctionModel, Message
+from rag.models.llm import Message
+from rag.testing.embed import HashingEmbedder
+from rag.testing.llm import FunctionModel
 from rag.types import Article
 from rag.verify import Verifier
 from tests.briefing.conftest import echo_writer, evidence_lines

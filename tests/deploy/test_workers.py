@@ -22,9 +22,9 @@ import httpx
 import psutil
 import pytest
 
-from rag.embed import Embedder
-from rag.ingest import ingest_paths
-from rag.store import Store
+from rag.index.ingest import ingest_paths
+from rag.index.store import Store
+from rag.models.embed import Embedder
 from tests.api.sse import parse_events
 from tests.conftest import SEED_DIR, make_settings
 from tests.servers import free_port, running_server, wait_until_up
@@ -127,10 +127,10 @@ def test_two_machines_bm25_indexes_follow_writes_made_through_the_chroma_server(
     chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each worker machine keeps its own persisted BM25 index; the server's fingerprint keeps them in step."""
-    from rag.embed import HashingEmbedder
-    from rag.retrieve import HybridRetriever
+    from rag.index.retrieve import HybridRetriever
+    from rag.testing.embed import HashingEmbedder
 
-    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 0.0)  # no waiting for the recheck interval
+    monkeypatch.setattr("rag.index.bm25.SERVER_RECHECK_S", 0.0)  # no waiting for the recheck interval
     embedder = HashingEmbedder()
     first = make_settings(tmp_path / "machine-a", chroma_url=chroma_url)
     second = make_settings(tmp_path / "machine-b", chroma_url=chroma_url)

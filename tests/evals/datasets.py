@@ -22,8 +22,8 @@ from evals.datasets import (
     load_claims,
     load_golden,
 )
-from rag.chunking import split_sentences
-from rag.corpus import read_sources
+from rag.index.chunking import split_sentences
+from rag.index.corpus import read_sources
 from rag.types import Article
 from tests.conftest import SEED_DIR
 

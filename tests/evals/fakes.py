@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rag.llm import FunctionModel, Message
+from rag.models.llm import Message
+from rag.testing.llm import FunctionModel
 
 _EVIDENCE_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.M)
 

@@ -12,7 +12,7 @@ import pytest
 
 from evals.briefing_metrics import load_key_points
 from evals.datasets import DatasetError, find_rgb_dev, load_golden, multihop_set, rgb_set
-from rag.corpus import read_sources
+from rag.index.corpus import read_sources
 from tests.conftest import GOLDEN, ROOT, SEED_DIR
 
 SEED_IDS = {a.id for a in read_sources([SEED_DIR])}  # type: ignore[union-attr]

@@ -14,9 +14,9 @@ from evals.gate import NEVER_TOLERATED, Baseline, check, compare_rows, improveme
 from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 from evals.runner import PipelineRun as RunResult
 from evals.runner import run_eval
-from rag.embed import HashingEmbedder
-from rag.llm import FunctionModel
 from rag.services import Services
+from rag.testing.embed import HashingEmbedder
+from rag.testing.llm import FunctionModel
 from tests.conftest import GOLDEN, ROOT, SEED_DIR, make_settings
 from tests.evals.fakes import (
     AcceptEverything,

@@ -11,7 +11,7 @@ import pytest
 from evals.injection.attacks import CANARY, POSITIONS, InjectionDataError, bipia_dir, insert_attack, load_attacks
 from evals.injection.rules import fired, produced_text
 from evals.injection.runner import load_questions, plan
-from rag.corpus import read_sources
+from rag.index.corpus import read_sources
 from rag.types import Article
 from tests.conftest import GOLDEN, SEED_DIR
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from evals.datasets import EvalSet, GoldenRow
 from evals.report import write_report
 from evals.runner import run_eval
-from rag.corpus import make_article
-from rag.embed import HashingEmbedder
+from rag.index.corpus import make_article
+from rag.testing.embed import HashingEmbedder
 from tests.conftest import make_settings
 from tests.evals.fakes import extractive_model
 

@@ -12,9 +12,10 @@ from evals.datasets import EvalSet, GoldenRow, golden_set
 from evals.metrics import METRIC_KEYS
 from evals.report import load_result, render_markdown, write_report
 from evals.runner import EvalResult, run_eval
-from rag.corpus import make_article
-from rag.embed import HashingEmbedder
-from rag.llm import FunctionModel, LLMError, Message
+from rag.index.corpus import make_article
+from rag.models.llm import LLMError, Message
+from rag.testing.embed import HashingEmbedder
+from rag.testing.llm import FunctionModel
 from tests.conftest import GOLDEN, SEED_DIR, make_settings
 from tests.evals.fakes import extractive_model, extractive_reply
 

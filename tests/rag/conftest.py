@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from rag.answer import Answerer
-from rag.llm import Message
-from rag.retrieve import HybridRetriever
+from rag.answer.pipeline import Answerer
+from rag.index.retrieve import HybridRetriever
+from rag.models.llm import Message
 
 
 def evidence_number(messages: Sequence[Message], needle: str) -> int:

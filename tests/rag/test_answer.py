@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answer import AskOptions, Turn
-from rag.llm import FunctionModel, LLMError, Message, QueueModel
-from rag.retrieve import HybridRetriever
+from rag.answer.pipeline import AskOptions, Turn
+from rag.index.retrieve import HybridRetriever
+from rag.models.llm import LLMError, Message
+from rag.testing.llm import FunctionModel, QueueModel
 from rag.types import AnswerSentence
 from tests.rag.conftest import evidence_number
 

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answer import AnswerCancelled, AskOptions, second_passage
-from rag.answertype import answer_spans, answers, expected_type, is_multipart, missing_question_names
-from rag.llm import FunctionModel, Message, QueueModel
+from rag.answer.answertype import answer_spans, answers, expected_type, is_multipart, missing_question_names
+from rag.answer.pipeline import AnswerCancelled, AskOptions, second_passage
+from rag.models.llm import Message
+from rag.testing.llm import FunctionModel, QueueModel
 from rag.types import Evidence
 from tests.rag.conftest import evidence_number
 

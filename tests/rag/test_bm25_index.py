@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag.bm25_index import Bm25Index
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_paths
+from rag.index.bm25 import Bm25Index
+from rag.index.ingest import ingest_paths
+from rag.index.store import Store, matches_filters
 from rag.settings import Settings
-from rag.store import Store, matches_filters
+from rag.testing.embed import HashingEmbedder
 from rag.types import SearchFilters
 from tests.conftest import SEED_DIR, make_settings
 
@@ -200,11 +200,11 @@ def test_with_a_chroma_server_the_fingerprint_is_rechecked_after_the_interval(
     ingest_paths([SEED_DIR], local, fake_embedder, settings)
     served = CountingStore(Store(settings.model_copy(update={"chroma_url": "http://127.0.0.1:9"}), client=local.client))
     index = Bm25Index(served, directory=tmp_path / "bm25")  # type: ignore[arg-type]
-    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 3600.0)
+    monkeypatch.setattr("rag.index.bm25.SERVER_RECHECK_S", 3600.0)
     index.sync()
     ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], local, fake_embedder, settings)
     assert index.sync().action == "cached" and index.search("Zorvath", 1) == []
-    monkeypatch.setattr("rag.bm25_index.SERVER_RECHECK_S", 0.0)
+    monkeypatch.setattr("rag.index.bm25.SERVER_RECHECK_S", 0.0)
     assert index.sync().action == "updated" and served.fingerprints == 2
     assert index.search("Zorvath", 1)[0][0].startswith("zorvath:")
 
@@ -232,7 +232,7 @@ def test_threads_searching_while_the_store_changes_all_see_a_whole_index(
 def test_a_full_build_pages_through_the_collection(
     settings: Settings, store: Store, fake_embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rag.bm25_index.PAGE", 7)
+    monkeypatch.setattr("rag.index.bm25.PAGE", 7)
     ingest_paths([SEED_DIR], store, fake_embedder, settings)
     counting = CountingStore(store)
     index = Bm25Index(counting)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.boilerplate import (
+from rag.index.boilerplate import (
     SiteCounts,
     decode_fingerprint,
     encode_fingerprint,
@@ -16,12 +16,12 @@ from rag.boilerplate import (
     segments,
     site_key,
 )
-from rag.chunking import split_sentences
-from rag.corpus import make_article
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_items
+from rag.index.chunking import split_sentences
+from rag.index.corpus import make_article
+from rag.index.ingest import ingest_items
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder
 from rag.types import Article, Span
 
 FOOTER = "Choose your reason below and click on the Report button."

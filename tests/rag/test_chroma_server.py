@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_paths
-from rag.retrieve import HybridRetriever
-from rag.store import Store
+from rag.index.ingest import ingest_paths
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
+from rag.testing.embed import HashingEmbedder
 from tests.conftest import SEED_DIR, make_settings
 from tests.servers import free_port, running_server
 

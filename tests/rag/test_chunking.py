@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_article, split_sentences
+from rag.index.chunking import chunk_article, split_sentences
 from tests.conftest import SEED_DIR
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import DraftSentence, Verified, parse_markers, pointed_evidence, verify_sentence
+from rag.answer.citations import DraftSentence, Verified, parse_markers, pointed_evidence, verify_sentence
 from rag.types import Evidence
 from rag.verify import Verifier
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import read_file, read_sources
+from rag.index.corpus import read_file, read_sources
 from rag.types import Article, ItemError
 from tests.conftest import SEED_DIR
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from rag.chunking import chunk_article
-from rag.corpus import read_sources
-from rag.doctor import examine
-from rag.journal import ChromaLease, StoreBusyError
-from rag.store import Store
+from rag.index.chunking import chunk_article
+from rag.index.corpus import read_sources
+from rag.index.doctor import examine
+from rag.index.journal import ChromaLease, StoreBusyError
+from rag.index.store import Store
 from rag.types import Article
 from tests.conftest import ROOT, make_settings
 from tests.rag.test_chroma_server import chroma_url  # noqa: F401  (the `chroma run` fixture)

@@ -25,19 +25,20 @@ from pathlib import Path
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from rag.chunking import chunk_article
-from rag.corpus import read_sources
-from rag.doctor import examine
-from rag.embed import HashingEmbedder
-from rag.ingest import delete_article, ingest_paths, is_intact
-from rag.retrieve import HybridRetriever
+from rag.index.chunking import chunk_article
+from rag.index.corpus import read_sources
+from rag.index.doctor import examine
+from rag.index.ingest import delete_article, ingest_paths, is_intact
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import KILL_AFTER_WRITES_ENV, Store
+from rag.testing.embed import HashingEmbedder
+from rag.testing.faults import KILL_AFTER_WRITES_ENV
 from rag.types import Article
 from tests.conftest import ROOT, SEED_DIR, make_settings
 
 KABUL = "003_4d3fdf98ee31191a"
-CLI = [sys.executable, "-c", "from rag.cli import app; app()"]
+CLI = [sys.executable, "-m", "rag.testing.cli"]  # the rag command line with the kill hook and the hashing embedder
 
 
 WORDS = ("convoy border ministry ceasefire envoy shelling refugees corridor harbour militia talks aid bridge "

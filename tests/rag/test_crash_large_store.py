@@ -7,13 +7,13 @@ from pathlib import Path
 
 from chromadb.api.shared_system_client import SharedSystemClient
 
-from rag.chunking import chunk_article
-from rag.corpus import make_article
-from rag.doctor import examine
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_items
-from rag.retrieve import HybridRetriever
-from rag.store import Store
+from rag.index.chunking import chunk_article
+from rag.index.corpus import make_article
+from rag.index.doctor import examine
+from rag.index.ingest import ingest_items
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
+from rag.testing.embed import HashingEmbedder
 from rag.types import Article
 from tests.conftest import make_settings
 

@@ -14,14 +14,14 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
-import rag.store
+import rag.index.store
 from rag.cli import app
-from rag.doctor import examine, repair
-from rag.embed import HashingEmbedder
-from rag.ingest import delete_article, ingest_paths
-from rag.retrieve import HybridRetriever
+from rag.index.doctor import examine, repair
+from rag.index.ingest import delete_article, ingest_paths
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder
 from tests.conftest import SEED_DIR
 
 runner = CliRunner()
@@ -170,7 +170,7 @@ def test_repair_on_a_healthy_store_changes_nothing(settings: Settings) -> None:
 
 
 def test_store_busy_reaches_the_user_as_one_line(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    monkeypatch.setattr(rag.store, "LOCK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(rag.index.store, "LOCK_TIMEOUT_S", 0.3)
     settings.data_dir.mkdir(parents=True)
     data = ["--data-dir", str(settings.data_dir)]
     env = {"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": ""}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rag.answer.factcheck import check_claim
 from rag.cli import app
-from rag.factcheck import check_claim
-from rag.ingest import ingest_paths
+from rag.index.ingest import ingest_paths
 from rag.services import Services
 from tests.conftest import SEED_DIR, make_settings
 

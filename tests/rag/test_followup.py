@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answerer, Turn
-from rag.followup import lacks_verb, resolve
-from rag.llm import QueueModel
+from rag.answer.followup import lacks_verb, resolve
+from rag.answer.pipeline import Answerer, Turn
+from rag.testing.llm import QueueModel
 
 RESOLVED = [
     # the case: the answer names someone else, the pronoun is still the person asked about

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import FailingEmbedder, HashingEmbedder
-from rag.ingest import ingest_paths
+from rag.index.ingest import ingest_paths
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import FailingEmbedder, HashingEmbedder
 from tests.conftest import SEED_DIR
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import rag.ingest
-from rag.chunking import chunk_article, split_sentences
+import rag.index.ingest
 from rag.cli import app
-from rag.corpus import count_items, make_article, read_sources
-from rag.embed import FailingEmbedder, HashingEmbedder
-from rag.ingest import ingest_items, ingest_paths
+from rag.index.chunking import chunk_article, split_sentences
+from rag.index.corpus import count_items, make_article, read_sources
+from rag.index.ingest import ingest_items, ingest_paths
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import FailingEmbedder, HashingEmbedder
 from rag.types import Article
 from tests.conftest import SEED_DIR, make_settings
 
@@ -45,9 +45,9 @@ def test_small_groups_store_what_one_large_group_stores(
 ) -> None:
     articles = [story(tag) for tag in ("alpha", "bravo", "charlie", "delta")]
     stores = []
-    for name, group in (("large", rag.ingest.GROUP_TEXTS), ("small", 1)):
-        monkeypatch.setattr(rag.ingest, "GROUP_TEXTS", group)
-        monkeypatch.setattr(rag.ingest, "WINDOW_PAGES", 2 if group == 1 else rag.ingest.WINDOW_PAGES)
+    for name, group in (("large", rag.index.ingest.GROUP_TEXTS), ("small", 1)):
+        monkeypatch.setattr(rag.index.ingest, "GROUP_TEXTS", group)
+        monkeypatch.setattr(rag.index.ingest, "WINDOW_PAGES", 2 if group == 1 else rag.index.ingest.WINDOW_PAGES)
         settings = make_settings(tmp_path / name)
         store = Store(settings)
         ingest_items(articles, store, HashingEmbedder(), settings)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
-from rag.llm import LlamaCppModel, Message
-from rag.model_files import MODELS, ModelFileError, verify_model
-from rag.retrieve import HybridRetriever
-from rag.usage import Usage, metering
+from rag.answer.pipeline import Answerer
+from rag.index.retrieve import HybridRetriever
+from rag.models.files import MODELS, ModelFileError, verify_model
+from rag.models.llm import LlamaCppModel, Message
+from rag.models.usage import Usage, metering
 
 pytestmark = pytest.mark.model
 

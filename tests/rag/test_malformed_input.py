@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import rag.corpus
+import rag.index.corpus
 from rag.cli import app
-from rag.corpus import read_file
-from rag.store import Store
+from rag.index.corpus import read_file
+from rag.index.store import Store
 from rag.types import Article, ItemWarning
 from tests.conftest import SEED_DIR, make_settings
 
@@ -120,8 +120,8 @@ def test_the_text_report_prints_warnings_and_errors_one_line_each(tmp_path: Path
 
 
 def test_huge_inputs_are_refused_without_reading_them_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rag.corpus, "MAX_FILE_BYTES", 50_000)
-    monkeypatch.setattr(rag.corpus, "MAX_LINE_BYTES", 50_000)
+    monkeypatch.setattr(rag.index.corpus, "MAX_FILE_BYTES", 50_000)
+    monkeypatch.setattr(rag.index.corpus, "MAX_LINE_BYTES", 50_000)
     huge = tmp_path / "huge.txt"
     huge.write_text("Word. " * 20_000)
     assert "the limit for one article is 50,000" in _only_error(huge)
@@ -132,7 +132,7 @@ def test_huge_inputs_are_refused_without_reading_them_whole(tmp_path: Path, monk
     assert isinstance(items[1], Article) and items[1].id == "row-ok"  # the next line is still read
     long_body = tmp_path / "long.jsonl"
     long_body.write_text(jsonl([{"id": "long", "body": "y" * 10}]))
-    monkeypatch.setattr(rag.corpus, "MAX_ARTICLE_CHARS", 5)
+    monkeypatch.setattr(rag.index.corpus, "MAX_ARTICLE_CHARS", 5)
     assert "characters long; the limit is 5" in getattr(next(iter(read_file(long_body))), "reason", "")
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-import rag.model_files
-from rag.model_cache import describe
-from rag.model_files import GgufSpec, ModelFileError, ensure_model, is_verified, stored_model
+import rag.models.files
+from rag.models.cache import describe
+from rag.models.files import GgufSpec, ModelFileError, ensure_model, is_verified, stored_model
 from rag.settings import Settings
 
 
@@ -59,13 +59,13 @@ def spec(site: Path) -> GgufSpec:
 def assemblies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every file assembled from parts during the test (in this process)."""
     seen: list[Path] = []
-    assemble = rag.model_files._assemble
+    assemble = rag.models.files._assemble
 
     def counting(spec: GgufSpec, target: Path) -> None:
         seen.append(target)
         assemble(spec, target)
 
-    monkeypatch.setattr(rag.model_files, "_assemble", counting)
+    monkeypatch.setattr(rag.models.files, "_assemble", counting)
     return seen
 
 
@@ -96,8 +96,8 @@ def test_a_second_start_neither_hashes_nor_assembles(tmp_path: Path, spec: GgufS
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     models = tmp_path / "data" / "models"
     ensure_model(spec, models, tmp_path / "cache")
-    monkeypatch.setattr(rag.model_files, "sha256_of", refuse(errno.EIO))
-    monkeypatch.setattr(rag.model_files, "_assemble", refuse(errno.EIO))
+    monkeypatch.setattr(rag.models.files, "sha256_of", refuse(errno.EIO))
+    monkeypatch.setattr(rag.models.files, "_assemble", refuse(errno.EIO))
     assert ensure_model(spec, models, tmp_path / "cache").read_bytes() == WHOLE
     assert ensure_model(spec, tmp_path / "other" / "models", tmp_path / "cache").read_bytes() == WHOLE
 
@@ -166,7 +166,7 @@ def test_two_processes_starting_together_assemble_one_file(tmp_path: Path, spec:
     log = tmp_path / "assemblies.log"
 
     hashes = tmp_path / "hashes.log"
-    assemble, sha256_of = rag.model_files._assemble, rag.model_files.sha256_of
+    assemble, sha256_of = rag.models.files._assemble, rag.models.files.sha256_of
 
     def slow(spec: GgufSpec, target: Path) -> None:  # logged and slowed, so an unguarded second one would show
         with log.open("a") as handle:
@@ -179,8 +179,8 @@ def test_two_processes_starting_together_assemble_one_file(tmp_path: Path, spec:
             handle.write(f"{path}\n")
         return sha256_of(path)
 
-    monkeypatch.setattr(rag.model_files, "_assemble", slow)
-    monkeypatch.setattr(rag.model_files, "sha256_of", hashing)
+    monkeypatch.setattr(rag.models.files, "_assemble", slow)
+    monkeypatch.setattr(rag.models.files, "sha256_of", hashing)
     context = multiprocessing.get_context("fork")  # the children inherit the part packages on sys.path and `slow`
     barrier = context.Barrier(2)
     cache = tmp_path / "cache"

@@ -12,7 +12,7 @@ import re
 import tokenize
 from pathlib import Path
 
-from rag.corpus import read_sources
+from rag.index.corpus import read_sources
 from rag.nlp.parse import parse_texts
 from rag.types import Article
 from tests.conftest import SEED_DIR

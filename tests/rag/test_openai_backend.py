@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from rag.answer import Answerer
-from rag.llm import LLMError, OpenAICompatibleModel
-from rag.retrieve import HybridRetriever
+from rag.answer.pipeline import Answerer
+from rag.index.retrieve import HybridRetriever
+from rag.models.llm import LLMError, OpenAICompatibleModel
 from tests.servers import free_port
 
 pytestmark = pytest.mark.model

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.prompts import PromptError, list_prompts, load_prompt, prompt_variables, render_prompt
+from rag.models.prompts import PromptError, list_prompts, load_prompt, prompt_variables, render_prompt
 
 
 @pytest.mark.parametrize("name", list_prompts())
@@ -31,8 +31,8 @@ def test_values_with_braces_are_inserted_verbatim() -> None:
 
 
 def test_the_worked_examples_come_before_the_fenced_evidence_and_question() -> None:
-    from rag.answer import answer_messages
-    from rag.prompts import load_examples
+    from rag.answer.pipeline import answer_messages
+    from rag.models.prompts import load_examples
     from rag.types import Evidence
 
     examples = load_examples("answer_examples")
@@ -51,7 +51,7 @@ def test_the_worked_examples_come_before_the_fenced_evidence_and_question() -> N
 
 
 def test_an_examples_file_without_its_fields_is_an_error(tmp_path, monkeypatch) -> None:
-    import rag.prompts as prompts
+    import rag.models.prompts as prompts
 
     (tmp_path / "broken.json").write_text('[{"question": "q"}]', encoding="utf-8")
     monkeypatch.setattr(prompts, "PROMPTS_DIR", tmp_path)

@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
-from rag.embed import HashingEmbedder
-from rag.ingest import ingest_paths
-from rag.retrieve import HybridRetriever, cap_per_article, rrf_fuse
+from rag.index.ingest import ingest_paths
+from rag.index.retrieve import HybridRetriever, cap_per_article, rrf_fuse
+from rag.index.store import Store
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder
 from rag.text import tokenize
 from rag.types import SearchFilters, SearchHit
 from tests.conftest import SEED_DIR, golden_rows

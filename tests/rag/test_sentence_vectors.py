@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import split_sentences
-from rag.corpus import make_article
-from rag.embed import HashingEmbedder, QueryCache
-from rag.evidence import select_evidence
-from rag.ingest import delete_article, ingest_items, ingest_paths
-from rag.retrieve import HybridRetriever
+from rag.answer.evidence import select_evidence
+from rag.index.chunking import split_sentences
+from rag.index.corpus import make_article
+from rag.index.ingest import delete_article, ingest_items, ingest_paths
+from rag.index.retrieve import HybridRetriever
+from rag.index.store import Store
+from rag.models.embed import QueryCache
 from rag.settings import Settings
-from rag.store import Store
+from rag.testing.embed import HashingEmbedder
 from tests.conftest import SEED_DIR
 
 QUESTION = "What did Khwaja Asif write on X?"

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from rag.timephrases import parse_time_phrase
+from rag.answer.timephrases import parse_time_phrase
 
 TODAY = dt.date(2026, 3, 4)  # a Wednesday
 D = dt.date

@@ -7,8 +7,9 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from rag.llm import Message, QueueModel
-from rag.usage import MeteredModel, Usage, estimate_tokens, metering, record_usage
+from rag.models.llm import Message
+from rag.models.usage import MeteredModel, Usage, estimate_tokens, metering, record_usage
+from rag.testing.llm import QueueModel
 
 
 @pytest.mark.parametrize(("text", "tokens"), [("", 0), ("abc", 1), ("abcd", 1), ("abcde", 2), ("x" * 400, 100)])

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from rag.testing.judge import KeywordJudge
 from rag.verify import Verifier, check_rules
-from rag.verify.judge import KeywordJudge
 
 DRONES = ("Tensions between Afghanistan and Pakistan have once again erupted after the Taliban accused Islamabad of "
           "carrying out drone strikes in Kabul, killing several people including civilians.")

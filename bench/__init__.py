@@ -1,0 +1,1 @@
+"""``rag bench``: speed and scale as ratios measured in one run (see :mod:`bench.run`)."""

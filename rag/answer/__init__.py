@@ -1,0 +1,1 @@
+"""Answers: follow-ups and time phrases, evidence selection, generation with citations, and the answer checks."""

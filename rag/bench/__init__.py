@@ -1,1 +1,0 @@
-"""``rag bench``: speed and scale as ratios measured in one run (see :mod:`rag.bench.run`)."""

@@ -1,0 +1,468 @@
+"""Ingest and delete: read sources, skip unchanged articles, record reprints, chunk, embed, write, journaled.
+
+Every change to one article is a journaled operation (:mod:`rag.index.journal`): the entry is written before
+the first write to the chunks or records and removed after the last, and each writer replays what an
+interrupted one left pending before it starts. So after any crash the store converges on whole articles:
+an interrupted write is finished (from the article kept in its entry), an interrupted delete is finished,
+and reprints of a deleted original are re-pointed to the oldest of them, which is indexed in its place.
+
+An ingest reads up to :data:`WINDOW_PAGES` items ahead. Their cross-page repeats are counted with the stored
+pages of the same sites and masked as boilerplate (:mod:`rag.index.boilerplate`), and the texts of consecutive
+articles are embedded together in calls of about :data:`GROUP_TEXTS`; then each article is written, in input
+order, as its own journaled operation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.index.boilerplate import (
+    SiteCounts,
+    decode_fingerprint,
+    encode_fingerprint,
+    keyed_segments,
+    mask,
+    repeated_spans,
+    site_key,
+)
+from rag.index.chunking import chunk_article, search_text, split_sentences
+from rag.index.corpus import read_sources
+from rag.index.dedupe import DuplicateIndex, decode_signature, encode_signature, signature
+from rag.index.journal import JournalEntry
+from rag.index.store import Store
+from rag.models.embed import Embedder
+from rag.settings import Settings
+from rag.types import Article, Chunk, DroppedText, IngestReport, ItemError, ItemWarning, Span
+
+Progress = Callable[[str], None]
+
+
+class LazyEmbedder:
+    """An embedder loaded only when something needs embedding (a delete rarely does: only to promote a reprint)."""
+
+    def __init__(self, factory: Callable[[], Embedder]) -> None:
+        self._factory = factory
+        self._embedder: Embedder | None = None
+        self.name = "not loaded"
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if self._embedder is None:
+            self._embedder = self._factory()
+            self.name = self._embedder.name
+        return self._embedder.embed(texts)
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest every article under ``paths``; bad items are reported, never fatal to the batch."""
+    return ingest_items(read_sources(paths), store, embedder, settings, progress)
+
+
+def ingest_items(
+    items: Iterable[Article | ItemError | ItemWarning],
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest ``items`` window by window: count cross-page repeats, mask boilerplate, embed across articles, write.
+
+    Each article is still written as its own journaled operation, in input order, so a crash leaves at most the
+    one being written (and a reprint it promotes) to replay.
+    """
+    report = IngestReport()
+    with store.write_lock():
+        report.recovered = recover(store, embedder, settings)
+        state = _Batch.from_store(store, settings)
+        for window in _windows(items, WINDOW_PAGES):
+            fresh = _screen(window, store, state, report, progress)
+            plans = _plan(fresh, state, settings)
+            for group in _groups(plans, GROUP_TEXTS):
+                _embed_group(group, embedder, settings)
+                for plan in group:
+                    _write(plan, store, embedder, settings, state, report)
+                    if progress:
+                        progress(plan.article.id)
+    return report
+
+
+def delete_article(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> bool:
+    """Remove an article and its chunks; its reprints survive, the oldest indexed in its place."""
+    with store.write_lock():
+        recover(store, embedder, settings)
+        if store.get_article(article_id) is None:
+            return False
+        _delete(article_id, store, embedder, settings)
+        return True
+
+
+def recover(store: Store, embedder: Embedder, settings: Settings) -> list[str]:
+    """Finish every operation a killed writer left pending; returns the article ids it touched.
+
+    Call with the write lock held. Writes are replayed before deletes, so a reprint being promoted when
+    its original's delete was interrupted ends up indexed, not promoted twice.
+    """
+    entries = store.pending()
+    for entry in sorted(entries, key=lambda e: e.op != "index"):
+        if entry.op == "index" and entry.article is not None:
+            try:
+                write_article(entry.article, entry.minhash or "", store, embedder, settings)
+            except Exception:  # cannot finish it (e.g. the embedder fails): leave no half of it behind
+                remove_article(entry.article_id, store)
+                store.finish(entry.article_id)
+        else:
+            _delete(entry.article_id, store, embedder, settings)
+    return [e.article_id for e in entries]
+
+
+def is_intact(article_id: str, store: Store) -> bool:
+    """Whether the stored article is whole: its chunks from its current text and its sentence vectors.
+
+    A reprint is whole when its original exists. A store written before sentence vectors existed is
+    upgraded by re-running ingest.
+    """
+    meta = store.record_metadata(article_id)
+    if meta is None:
+        return False
+    original_id = meta.get("duplicate_of")
+    if original_id:
+        original = store.record_metadata(str(original_id))
+        return original is not None and not original.get("duplicate_of") and not store.chunk_ids(article_id)
+    return chunks_match(article_id, meta, store.chunk_hashes(article_id)) and store.has_sentences(article_id)
+
+
+def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str]) -> bool:
+    """Whether ``chunks`` (id → content hash) are exactly the chunks the record ``meta`` was written with."""
+    if not chunks or any(content != meta.get("content_hash") for content in chunks.values()):
+        return False
+    expected = meta.get("chunks")
+    count = expected if isinstance(expected, int) and expected > 0 else len(chunks)
+    return set(chunks) == {f"{article_id}:{position}" for position in range(count)}
+
+
+@dataclass
+class Prepared:
+    """An article cut up for the store: its chunks and sentences, the texts to embed, then their vectors."""
+
+    article: Article
+    chunks: list[Chunk]
+    sentences: list[Span]
+    texts: list[str]
+    """Chunk search texts, then sentences (as the evidence step embeds them: no title); a reprint: its title."""
+    vectors: list[list[float]] = field(default_factory=list)
+
+
+def prepare_article(article: Article, settings: Settings) -> Prepared:
+    """Chunk and split ``article`` (nothing for a reprint but its title); raises if it has nothing to index."""
+    if article.duplicate_of:
+        return Prepared(article, [], [], [article.title])
+    chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
+    if not chunks:
+        raise ValueError("no chunks to embed")
+    # Each sentence once (chunks overlap), as the evidence step embeds it: no title, so vectors match.
+    sentences = split_sentences(article.body)
+    return Prepared(article, chunks, sentences, [search_text(article.title, c.text) for c in chunks]
+                    + [s.text for s in sentences])
+
+
+def write_article(
+    article: Article, minhash: str, store: Store, embedder: Embedder, settings: Settings, segments: str | None = None
+) -> int:
+    """Write one article as a journaled operation; returns how many chunks it has.
+
+    Everything that can fail slowly (chunking, embedding) happens before the first write, so a failure
+    there leaves the old version intact. A reprint keeps its record (its outlet stays known) and no chunks.
+    """
+    prepared = prepare_article(article, settings)
+    prepared.vectors = embedder.embed(prepared.texts)
+    return store_prepared(prepared, minhash, store, segments)
+
+
+def store_prepared(prepared: Prepared, minhash: str, store: Store, segments: str | None = None) -> int:
+    """Write an embedded :class:`Prepared` article: journal entry, chunks, sentence vectors, record, done."""
+    article, chunks = prepared.article, prepared.chunks
+    if len(prepared.vectors) != len(prepared.texts):
+        raise ValueError(f"the embedder returned {len(prepared.vectors)} vectors for {len(prepared.texts)} texts")
+    embeddings, sentence_embeddings = prepared.vectors[: len(chunks)], prepared.vectors[len(chunks) :]
+    record_vector = prepared.vectors[0] if article.duplicate_of else _mean(embeddings)
+    if article.duplicate_of:
+        sentence_embeddings = []
+    store.begin(JournalEntry(op="index", article_id=article.id, started_at=_now(), article=article, minhash=minhash))
+    store.replace_chunks(article, chunks, embeddings)
+    store.replace_sentences(article.id, prepared.sentences, sentence_embeddings)
+    if segments is not None:
+        store.note_segments(article.id, segments)
+    store.put_article(article, record_vector, minhash, chunk_count=len(chunks))
+    if article.duplicate_of:  # its own reprints now follow its original
+        for reprint in store.reprints_of(article.id):
+            store.repoint_reprint(reprint.id, article.duplicate_of)
+    store.finish(article.id)
+    return len(chunks)
+
+
+WINDOW_PAGES = 2000
+"""Items read ahead: their repeats are counted together (with the stored pages of their sites) before any is
+written. Bounds what an ingest holds in memory; a later window counts the earlier ones through the store."""
+GROUP_TEXTS = 2048
+"""Texts (chunks and sentences) embedded in one call across consecutive articles: the model sorts them by length,
+so batches carry little padding, and an article of five sentences no longer makes a batch of five."""
+
+
+@dataclass
+class _Plan:
+    """One article on its way into the store."""
+
+    article: Article
+    """As it will be stored: boilerplate masked, ``ingested_at`` and ``duplicate_of`` set."""
+    existed: bool
+    minhash: str
+    segments: str
+    site: str | None
+    dropped: DroppedText | None
+    prepared: Prepared | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Batch:
+    """What an ingest run keeps across windows: the reprint index and every stored original's site and segments."""
+
+    duplicates: DuplicateIndex
+    pages: dict[str, tuple[str | None, str | None]]
+    """Article id → (site, encoded segment fingerprint or ``None`` if stored without one), originals only."""
+    seen: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_store(cls, store: Store, settings: Settings) -> _Batch:
+        duplicates = DuplicateIndex(settings.duplicate_threshold)
+        pages: dict[str, tuple[str | None, str | None]] = {}
+        for article_id, meta in store.all_records().items():
+            if meta.get("duplicate_of"):
+                continue
+            if meta.get("minhash"):
+                duplicates.add(article_id, decode_signature(str(meta["minhash"])))
+            outlet, url, segments = meta.get("outlet"), meta.get("url"), meta.get("segments")
+            pages[article_id] = (site_key(str(outlet) if outlet else None, str(url) if url else None),
+                                 str(segments) if segments else None)
+        return cls(duplicates, pages)
+
+    def site_counts(self, fresh: dict[str, tuple[str | None, set[bytes], bool]]) -> SiteCounts:
+        """Repeats over the fresh pages (id → site, segment keys, counted) and the stored pages not being replaced.
+
+        A stored page adds only the keys the fresh pages of its site have: nothing else can matter here.
+        """
+        counts = SiteCounts()
+        wanted: dict[str, set[bytes]] = {}
+        for site, keys, counted in fresh.values():
+            if site is not None and counted:
+                counts.add(site, keys)
+                wanted.setdefault(site, set()).update(keys)
+        for article_id, (site, encoded) in self.pages.items():
+            if site in wanted and encoded and article_id not in fresh:
+                counts.add(site, decode_fingerprint(encoded) & wanted[site])
+        return counts
+
+
+def _windows(items: Iterable[Article | ItemError | ItemWarning], size: int) -> Iterator[list[Article | ItemError | ItemWarning]]:
+    window: list[Article | ItemError | ItemWarning] = []
+    for item in items:
+        window.append(item)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def _screen(window: list[Article | ItemError | ItemWarning], store: Store, state: _Batch, report: IngestReport,
+            progress: Progress | None) -> list[tuple[Article, bool]]:
+    """Report errors, warnings, repeated ids and unchanged articles; the rest, with whether each exists, go on."""
+    fresh: list[tuple[Article, bool]] = []
+    for item in window:
+        if isinstance(item, ItemWarning):
+            report.warnings.append(item)
+            continue
+        if isinstance(item, ItemError):
+            report.failed.append(item)
+        elif item.id in state.seen:
+            report.failed.append(ItemError(source=item.id, reason="the same article id appears twice in this batch"))
+        else:
+            state.seen.add(item.id)
+            existing = store.get_article(item.id)
+            if not (existing is not None and existing.content_hash == item.content_hash
+                    and _same_metadata(existing, item) and is_intact(item.id, store)):
+                fresh.append((item, existing is not None))
+                continue
+            report.unchanged.append(item.id)
+        if progress:
+            progress(item.source if isinstance(item, ItemError) else item.id)
+    return fresh
+
+
+def _plan(fresh: list[tuple[Article, bool]], state: _Batch, settings: Settings) -> list[_Plan]:
+    """Find reprints, count every page's segments for its site, then mask what its site repeats."""
+    found: list[tuple[Article, bool, str, str | None, list[tuple[Span, bytes]], str | None]] = []
+    pages: dict[str, tuple[str | None, set[bytes], bool]] = {}
+    sites = {article_id: site for article_id, (site, _) in state.pages.items()}
+    for article, existed in fresh:
+        sketch = signature(article.body)
+        match = state.duplicates.find(sketch, exclude=article.id)
+        original = match if settings.detect_reprints else None
+        if original is None:
+            state.duplicates.add(article.id, sketch)
+        site, keyed = site_key(article.outlet, article.url), keyed_segments(article.body)
+        sites[article.id] = site
+        # A near-copy of a page of the same site already counted is the same page, not another one.
+        pages[article.id] = (site, {key for _, key in keyed}, match is None or sites.get(match) != site)
+        found.append((article, existed, encode_signature(sketch), site, keyed, original))
+    counts = state.site_counts(pages)
+    plans = []
+    for article, existed, minhash, site, keyed, original in found:
+        spans = repeated_spans(keyed, site, counts)
+        body = mask(article.body, spans) if spans else article.body
+        stored = article.model_copy(update={"body": body, "ingested_at": _now(), "duplicate_of": original})
+        dropped = DroppedText(lines=len(spans), chars=sum(s.end - s.start for s in spans)) if spans else None
+        plan = _Plan(stored, existed, minhash, encode_fingerprint(pages[article.id][1]), site, dropped)
+        if original is None and not split_sentences(body):
+            plan.error = f"every line of it repeats on other pages of {site}: no text of its own to index"
+        plans.append(plan)
+    return plans
+
+
+def _groups(plans: list[_Plan], size: int) -> Iterator[list[_Plan]]:
+    group: list[_Plan] = []
+    texts = 0
+    for plan in plans:
+        group.append(plan)
+        texts += 1 if plan.article.duplicate_of else 2 + len(plan.article.body) // 80
+        if texts >= size:
+            yield group
+            group, texts = [], 0
+    if group:
+        yield group
+
+
+def _embed_group(group: list[_Plan], embedder: Embedder, settings: Settings) -> None:
+    """Prepare every article of ``group`` and embed all their texts in one call; on failure, article by article."""
+    ready: list[Prepared] = []
+    for plan in group:
+        if plan.error is not None:
+            continue
+        try:
+            plan.prepared = prepare_article(plan.article, settings)
+        except Exception as exc:
+            plan.error = f"could not index: {exc}"
+            continue
+        ready.append(plan.prepared)
+    texts = [text for prepared in ready for text in prepared.texts]
+    try:
+        vectors = embedder.embed(texts) if texts else []
+        if len(vectors) != len(texts):
+            raise ValueError(f"the embedder returned {len(vectors)} vectors for {len(texts)} texts")
+    except Exception:  # find the articles the embedder fails on; the others are still indexed
+        for plan in group:
+            if plan.prepared is not None and plan.error is None:
+                try:
+                    plan.prepared.vectors = embedder.embed(plan.prepared.texts)
+                except Exception as exc:
+                    plan.error = f"could not index: {exc}"
+        return
+    cursor = 0
+    for prepared in ready:
+        prepared.vectors = vectors[cursor : cursor + len(prepared.texts)]
+        cursor += len(prepared.texts)
+
+
+def _write(plan: _Plan, store: Store, embedder: Embedder, settings: Settings, state: _Batch,
+           report: IngestReport) -> None:
+    article = plan.article
+    try:
+        if plan.error is not None:
+            raise _NotIndexed(plan.error)
+        if article.duplicate_of in state.failed:  # its original could not be indexed: it is the original now
+            article = plan.article = article.model_copy(update={"duplicate_of": None})
+            plan.prepared = None
+        if plan.prepared is None:
+            written = write_article(article, plan.minhash, store, embedder, settings, plan.segments)
+        else:
+            written = store_prepared(plan.prepared, plan.minhash, store, plan.segments)
+    except Exception as exc:  # an embedding or store failure loses this article only
+        reason = str(exc) if isinstance(exc, _NotIndexed) else f"could not index: {exc}"
+        report.failed.append(ItemError(source=article.id, reason=reason))
+        state.failed.add(article.id)
+        state.duplicates.remove(article.id)
+        return
+    if plan.dropped is not None:
+        report.boilerplate[article.id] = plan.dropped
+    if article.duplicate_of:
+        state.duplicates.remove(article.id)
+        state.pages.pop(article.id, None)
+        report.duplicates[article.id] = article.duplicate_of
+        return
+    state.duplicates.add(article.id, decode_signature(plan.minhash))
+    state.pages[article.id] = (plan.site, plan.segments)
+    report.chunks_written += written
+    (report.updated if plan.existed else report.added).append(article.id)
+
+
+class _NotIndexed(Exception):
+    """An article refused before any write, with the reason as the report gives it."""
+
+
+def _delete(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> None:
+    store.begin(JournalEntry(op="delete", article_id=article_id, started_at=_now()))
+    remove_article(article_id, store)
+    promote_reprints(article_id, store, embedder, settings)
+    store.finish(article_id)
+
+
+def remove_article(article_id: str, store: Store) -> None:
+    chunk_ids = store.chunk_ids(article_id)
+    if chunk_ids:
+        store.delete_chunks(chunk_ids)
+    if store.has_sentences(article_id):
+        store.delete_sentences(article_id)
+    if store.record_metadata(article_id) is not None:
+        store.delete_record(article_id)
+
+
+def promote_reprints(original_id: str, store: Store, embedder: Embedder, settings: Settings) -> str | None:
+    """Reprints of a vanished original: the oldest becomes the original (indexed), the rest point at it."""
+    reprints = store.reprints_of(original_id)
+    if not reprints:
+        return None
+    heir, *others = reprints
+    for reprint in others:
+        store.repoint_reprint(reprint.id, heir.id)
+    minhash = str((store.record_metadata(heir.id) or {}).get("minhash") or encode_signature(signature(heir.body)))
+    write_article(heir.model_copy(update={"duplicate_of": None}), minhash, store, embedder, settings)
+    return heir.id
+
+
+def _same_metadata(old: Article, new: Article) -> bool:
+    return (old.title, old.outlet, old.published_at, old.url) == (
+        new.title,
+        new.outlet,
+        new.published_at,
+        new.url,
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _mean(vectors: list[list[float]]) -> list[float]:
+    if not vectors:
+        raise ValueError("no chunks to embed")
+    size = len(vectors[0])
+    return [sum(v[i] for v in vectors) / len(vectors) for i in range(size)]

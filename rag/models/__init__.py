@@ -1,0 +1,1 @@
+"""The model seams: chat models and embedders, prompts, token usage, and the local model files and their cache."""
