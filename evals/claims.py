@@ -1,21 +1,16 @@
-"""The verifier benchmark: labelled claim/quote pairs, false accepts and false rejects per class.
+"""The verifier benchmark's scoring: false accepts and false rejects per class, against labels written apart.
 
-Measures the product's verifier (``rag.verify``) against labels written apart from it; the scoring here is
-plain counting against those labels. The judge's P(yes) is recorded per item so a threshold sweep on the tune
-split needs one pass.
+Plain counting over the rows :mod:`evals.claims_runner` records from the product's verifier; nothing here
+imports it. The judge's P(yes) is kept per row so a threshold sweep on the tune split needs one pass.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
-
-from evals.datasets import ClaimItem
-from rag.verify import Verifier, check_rules
 
 STRICT_CLASSES = ("negation", "role_swap", "number", "date", "entity_swap")
 """Classes where the verifier must never accept (the gate holds them at 0 false accepts)."""
@@ -45,28 +40,6 @@ class ClaimsResult(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any]
     rows: list[ClaimRow]
-
-
-def run_claims(items: Sequence[ClaimItem], verifier: Verifier, on_item: Callable[[ClaimRow], None] | None = None,
-               config: dict[str, Any] | None = None) -> ClaimsResult:
-    rows = []
-    for item in items:
-        started = time.perf_counter()
-        verdict = verifier.check(item.claim, item.quote)
-        elapsed = (time.perf_counter() - started) * 1000
-        rules = check_rules(item.claim, item.quote)
-        label = verdict.label
-        row = ClaimRow(
-            id=item.id, claim=item.claim, quote=item.quote, claim_class=item.claim_class, expected=item.expected,
-            split=item.split, label=label, supported=verdict.supported,
-            correct=verdict.supported == (item.expected == "supported"), rules_label=rules.label,
-            p_yes=verdict.score if verdict.judged else None, reason=verdict.reason, ms=round(elapsed, 1),
-        )
-        rows.append(row)
-        if on_item:
-            on_item(row)
-    return ClaimsResult(created_at=dt.datetime.now(dt.UTC), config=config or {}, metrics=claims_metrics(rows),
-                        rows=rows)
 
 
 def claims_metrics(rows: Sequence[ClaimRow], threshold: float | None = None) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from evals.claims import (
     STRICT_CLASSES,
     ClaimRow,
     ClaimsResult,
-    run_claims,
     sweep,
 )
+from evals.claims_runner import run_claims
 from evals.datasets import DatasetError, load_claims
 from evals.gate import check, compare_rows, environment, load_baseline
 from rag.settings import Settings

@@ -17,7 +17,8 @@ from rich.table import Table
 from evals.datasets import DatasetError, EvalSet, find_rgb_dev, golden_set, multihop_set, rgb_set
 from evals.gate import check, compare_rows, improvements, load_baseline
 from evals.report import SUMMARY_KEYS, fmt, load_result, write_report
-from evals.runner import EvalResult, run_eval
+from evals.results import EvalResult
+from evals.runner import run_eval
 from rag.settings import Settings
 
 SEED_DATASET = Path("evals/datasets/seed_golden.jsonl")

@@ -34,7 +34,8 @@ class EvidenceSpan(BaseModel):
     article_id: str
     start: int = Field(ge=0)
     end: int
-    """Exclusive; ``body[start:end]`` is one whole sentence as ``rag.index.chunking.split_sentences`` cuts it."""
+    """Exclusive; ``body[start:end]`` is one whole sentence of the article: a line, or the part of one up to a full
+    stop, question or exclamation mark, a quotation kept whole. Scoring asks only whether a citation overlaps it."""
 
     @model_validator(mode="after")
     def _ordered(self) -> EvidenceSpan:

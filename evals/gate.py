@@ -8,7 +8,8 @@ the gate when
   one-sided exact sign test on the discordant pairs, McNemar's exact test, at ``Baseline.level``);
 - an aggregate is worse than its baseline by more than the measured noise band (``Baseline.tolerance``);
 - anything in :data:`NEVER_TOLERATED` rises at all (errors, generation failures, strict false accepts), or a
-  row listed as strict (a verifier claim that must never be accepted) regresses.
+  row listed as strict (a verifier claim that must never be accepted) regresses;
+- anything in :data:`GATED_AT_ZERO` is above 0 in the run, whatever the baseline holds or leaves out.
 
 The band and the level are stated in the baseline file with the measurement they came from (``noise``).
 """
@@ -31,6 +32,9 @@ from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 NEVER_TOLERATED = ("errors", "generation_failed", "strict_false_accepts", "true_contradicted")
 """Counts that no noise band excuses: the pipeline raised, the model produced nothing, the verifier accepted an
 edited claim of a class that must always be caught."""
+GATED_AT_ZERO = ("errors", "generation_failed")
+"""Counts held at 0 in absolute terms: a question the pipeline raised on, or one the model failed to write (the
+answer fell back to quotes), fails the run even against a baseline that recorded some or does not list them."""
 
 
 class Baseline(BaseModel):
@@ -127,10 +131,14 @@ def check(metrics: Mapping[str, Any], baseline: Baseline, dataset: str | None = 
         allowed = f" (noise band {slack})" if slack else ""
         if value is None:
             failures.append(f"{name}: missing from the run (baseline {floor})")
+        elif name in GATED_AT_ZERO:
+            continue  # held at 0 below, whatever the baseline says
         elif name in lower and value > floor + slack + 1e-9:
             failures.append(f"{name}: {value} is above the baseline {floor}{allowed}")
         elif name not in lower and value < floor - slack - 1e-9:
             failures.append(f"{name}: {value} is below the baseline {floor}{allowed}")
+    failures += [f"{name}: {metrics[name]} is above 0 (gated at 0, whatever the baseline holds)"
+                 for name in GATED_AT_ZERO if (metrics.get(name) or 0) > 0]
     if rows is not None and baseline.rows:
         flips = compare_rows(baseline.rows, rows)
         if flips.missing:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from evals.metrics import RowResult
-from rag.answer.citations import MARKER
+from evals.text import strip_markers
 from rag.models.llm import ChatModel, LLMError, Message, OpenAICompatibleModel
 from rag.models.prompts import render_prompt
 from rag.settings import Settings
@@ -27,7 +27,7 @@ def judge_row(judge: ChatModel, row: RowResult) -> bool | None:
     messages: list[Message] = [
         {"role": "system", "content": render_prompt("judge_system")},
         {"role": "user", "content": render_prompt("judge_user", question=row.question, reference=row.expected or "",
-                                                  candidate=MARKER.sub("", row.answer).replace("<", "‹"))},
+                                                  candidate=strip_markers(row.answer).replace("<", "‹"))},
     ]
     try:
         reply = judge.complete(messages, max_tokens=4)

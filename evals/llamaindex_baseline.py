@@ -19,7 +19,7 @@ from llama_index.core.query_engine import CitationQueryEngine
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
-from rag.answer.citations import parse_markers
+from evals.text import parse_markers
 from rag.answer.pipeline import Turn
 from rag.models.embed import Embedder
 from rag.models.llm import ChatModel

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from evals.datasets import GoldenRow
 from evals.independent import lexically_supported, overlaps
 from evals.independent import unsupported_entities as _unsupported
-from rag.answer.citations import marker_numbers
+from evals.text import marker_numbers
 from rag.types import Answer, AnswerSentence, Citation
 
 HIGHER_IS_BETTER = (
@@ -107,7 +107,14 @@ def score_row(row: GoldenRow, answer: Answer, bodies: Mapping[str, str], k: int,
     result.passed, result.why = _verdict(row, answer)
     if result.unsupported_entities:
         result.why.append(f"not in the cited text: {', '.join(result.unsupported_entities)}")
+    if generation_failed(result):
+        result.why.append("the model failed while writing: the answer fell back to quoting the evidence")
     return result
+
+
+def generation_failed(result: RowResult) -> bool:
+    """The model raised while writing this answer (the pipeline records it in the answer's timings)."""
+    return bool(result.timings.get("generate_failed"))
 
 
 def _score_retrieval(result: RowResult, gold: set[str], k: int) -> None:
@@ -238,7 +245,7 @@ def aggregate(rows: Sequence[RowResult]) -> dict[str, Any]:
         "unsupported_entities": sum(len(r.unsupported_entities) for r in rows),
         "errors": sum(1 for r in rows if r.error),
         # The model raised while writing (the answer fell back to quotes): a dead model must not pass as quoting.
-        "generation_failed": sum(1 for r in rows if r.timings.get("generate_failed")),
+        "generation_failed": sum(1 for r in rows if generation_failed(r)),
         "pass_rate": _mean(float(r.passed) for r in rows),
         "latency_p50_ms": round(percentile(latencies, 0.5), 1),
         "latency_p95_ms": round(percentile(latencies, 0.95), 1),

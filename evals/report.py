@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from evals.datasets import DatasetError
 from evals.metrics import METRIC_KEYS
-from evals.runner import EvalResult, PipelineRun
+from evals.results import EvalResult, PipelineRun
 
 SUMMARY_KEYS = ("rows", "pass_rate", *METRIC_KEYS)
 _TEMPLATES = Path(__file__).parent / "templates"

@@ -8,14 +8,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
-
-from pydantic import BaseModel, Field
+from typing import Protocol
 
 from evals.datasets import DatasetError, EvalSet, GoldenRow
 from evals.gate import environment
 from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_error, score_row
+from evals.results import EvalResult, PipelineRun
 from rag.answer.pipeline import Answerer, AskOptions, Turn
 from rag.index.ingest import ingest_items
 from rag.models.embed import Embedder
@@ -46,40 +45,6 @@ class OurPipeline:
 
     def answer(self, question: str, history: Sequence[Turn], today: dt.date) -> Answer:
         return self.answerer.ask(question, AskOptions(history=history, today=today, k=self.k, max_tokens=self.max_tokens))
-
-
-class PipelineRun(BaseModel):
-    """One pipeline's answers to the whole set."""
-
-    pipeline: str
-    model: str
-    metrics: dict[str, Any]
-    rows: list[RowResult]
-
-
-class EvalResult(BaseModel):
-    """What ``rag eval`` writes: the set, the corpus it was asked over, and one run per pipeline."""
-
-    dataset: str
-    created_at: dt.datetime
-    config: dict[str, Any] = Field(default_factory=dict)
-    corpus: dict[str, Any] = Field(default_factory=dict)
-    runs: list[PipelineRun]
-
-    def summary(self) -> dict[str, Any]:
-        """``{"metrics": …, "rows": …}`` for the first pipeline, the others under ``pipelines``."""
-        first = self.runs[0]
-        return {
-            "dataset": self.dataset,
-            "pipeline": first.pipeline,
-            "model": first.model,
-            "metrics": first.metrics,
-            "rows": [r.model_dump(mode="json") for r in first.rows],
-            "pipelines": {r.pipeline: {"model": r.model, "metrics": r.metrics} for r in self.runs},
-            "config": self.config,
-            "corpus": self.corpus,
-            "created_at": self.created_at.isoformat(timespec="seconds"),
-        }
 
 
 def run_eval(

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from evals.briefing_eval import (
-    BRIEFING_DATASET,
+from evals.briefing_eval import BRIEFING_DATASET, run_briefing_eval
+from evals.briefing_metrics import (
     check_briefing_gate,
     independently_supported,
     load_briefing_golden,
-    run_briefing_eval,
     score_briefing_full,
 )
 from evals.datasets import DatasetError

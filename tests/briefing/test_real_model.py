@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.briefing_eval import BRIEFING_DATASET, check_briefing_gate, run_briefing_eval
+from evals.briefing_eval import BRIEFING_DATASET, run_briefing_eval
+from evals.briefing_metrics import check_briefing_gate
 from tests.conftest import ROOT, SEED_DIR, make_settings
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from rag.models.llm import Message
+from rag.models.llm import LLMError, Message
 from rag.testing.llm import FunctionModel
 
 _EVIDENCE_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.M)
@@ -44,6 +44,21 @@ def forgetful_model(every: int = 3) -> FunctionModel:
             return extractive_reply(messages)
         asked[0] += 1
         return "NOT IN SOURCES" if asked[0] % every == 0 else extractive_reply(messages)
+
+    return FunctionModel(reply)
+
+
+def failing_once_model() -> FunctionModel:
+    """A worsened reader: the endpoint fails on the first answer it is asked to write, then recovers."""
+    asked = [0]
+
+    def reply(messages: Sequence[Message]) -> str:
+        if _EVIDENCE_LINE.search(messages[-1]["content"]) is None:
+            return extractive_reply(messages)
+        asked[0] += 1
+        if asked[0] == 1:
+            raise LLMError("the model endpoint dropped the connection")
+        return extractive_reply(messages)
 
     return FunctionModel(reply)
 

@@ -9,10 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from evals.datasets import golden_set
-from evals.gate import NEVER_TOLERATED, Baseline, check, compare_rows, improvements, load_baseline, metrics_of
+from evals.datasets import EvalSet, GoldenRow, golden_set
+from evals.gate import (
+    GATED_AT_ZERO,
+    NEVER_TOLERATED,
+    Baseline,
+    check,
+    compare_rows,
+    improvements,
+    load_baseline,
+    metrics_of,
+)
 from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
-from evals.runner import PipelineRun as RunResult
+from evals.results import PipelineRun as RunResult
 from evals.runner import run_eval
 from rag.services import Services
 from rag.testing.embed import HashingEmbedder
@@ -24,6 +33,7 @@ from tests.evals.fakes import (
     declining_model,
     embellishing_model,
     extractive_model,
+    failing_once_model,
     forgetful_model,
 )
 
@@ -124,9 +134,40 @@ def test_one_flipped_row_is_noise_many_are_a_regression() -> None:
         "more rows regressed than noise explains (level 0.05)"]
     # Errors are never noise, whatever the tolerance says; nor is a row that vanished.
     assert check({"fact_accuracy": 0.74, "errors": 1}, floor, rows=_rows(37, 50)) == [
-        "errors: 1 is above the baseline 0.0"]
+        "errors: 1 is above 0 (gated at 0, whatever the baseline holds)"]
     assert check({"fact_accuracy": 0.74, "errors": 0}, floor, rows=_rows(37, 49)) == [
         "rows missing from the run: q49"]
+
+
+@pytest.mark.parametrize("name", GATED_AT_ZERO)
+def test_errors_and_failed_generations_are_gated_at_zero_whatever_the_baseline_holds(name: str) -> None:
+    failure = f"{name}: 1 is above 0 (gated at 0, whatever the baseline holds)"
+    assert check({"fact_accuracy": 0.7, name: 0}, baseline(fact_accuracy=0.6)) == []
+    assert check({"fact_accuracy": 0.7, name: 1}, baseline(fact_accuracy=0.6)) == [failure]  # not in the baseline
+    assert check({"fact_accuracy": 0.7, name: 1}, baseline(fact_accuracy=0.6, **{name: 3})) == [failure]
+    lenient = Baseline(dataset="d", model="m", why="t", metrics={name: 0}, tolerance={name: 5})
+    assert check({name: 1}, lenient) == [failure]
+    assert check({}, lenient) == [f"{name}: missing from the run (baseline 0.0)"]
+    assert check({"strict_false_accepts": 0}, baseline()) == []  # a run that has no such count (the claims set)
+
+
+def test_a_run_whose_model_failed_once_reports_it_and_fails_the_gate(tmp_path: Path) -> None:
+    rows = [GoldenRow(id="a", question="What did Khwaja Asif write on X?", answer="open war", facts=[["open war"]],
+                      sources=["004_fce48783007ea49c"], answerable=True),
+            GoldenRow(id="b", question="How long is the border between Afghanistan and Pakistan?", answer="1,600 miles",
+                      facts=[["1,600"]], sources=["004_fce48783007ea49c"], answerable=True)]
+    eval_set = EvalSet(name="two", rows=rows, corpus_paths=[SEED_DIR])
+    settings = make_settings(tmp_path / "data", verifier_judge="off")
+    run = run_eval(eval_set, settings, embedder=HashingEmbedder(), chat=failing_once_model()).runs[0]
+    assert run.metrics["generation_failed"] == 1 and run.metrics["errors"] == 0  # it answered, from quotes
+    failed = run.rows[0]
+    assert failed.mode != "error" and any("the model failed while writing" in why for why in failed.why)
+    assert not any("the model failed" in why for why in run.rows[1].why)
+    # The gate fails the run against a baseline it meets on everything else, one that does not list the count too.
+    at_the_run = Baseline(dataset="two", model="m", why="t", metrics={"fact_accuracy": run.metrics["fact_accuracy"]},
+                          rows={r.id: r.passed for r in run.rows})
+    failures = check(run.metrics, at_the_run, "two", rows={r.id: r.passed for r in run.rows})
+    assert failures == ["generation_failed: 1 is above 0 (gated at 0, whatever the baseline holds)"]
 
 
 def test_a_strict_row_that_regresses_always_fails() -> None:

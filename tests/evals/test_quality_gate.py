@@ -35,6 +35,7 @@ def test_seed_eval_meets_the_committed_baseline(gguf_path: Path, tmp_path: Path)
     assert len(summary["rows"]) == summary["metrics"]["rows"] >= 40
     assert report.stat().st_size > 10_000 and json.loads(out.read_text())["dataset"] == "seed_golden-test"
     assert summary["metrics"]["errors"] == 0
+    assert summary["metrics"]["generation_failed"] == 0  # the real model wrote every answer it was asked for
 
 
 @pytest.mark.parametrize(("dataset", "baseline", "items"), [

@@ -11,7 +11,8 @@ import pytest
 from evals.datasets import EvalSet, GoldenRow, golden_set
 from evals.metrics import METRIC_KEYS
 from evals.report import load_result, render_markdown, write_report
-from evals.runner import EvalResult, run_eval
+from evals.results import EvalResult
+from evals.runner import run_eval
 from rag.index.corpus import make_article
 from rag.models.llm import LLMError, Message
 from rag.testing.embed import HashingEmbedder
