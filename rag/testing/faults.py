@@ -6,8 +6,10 @@ a subprocess can be killed at every point of an ingest, update or delete.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 
 from rag.index.store import Store
 
@@ -27,3 +29,20 @@ def kill_after_writes(limit: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     Store._wrote = wrote  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def counting_writes() -> Iterator[list[int]]:
+    """Count the store writes made inside the block (``count[0]`` after it)."""
+    original = Store._wrote
+    count = [0]
+
+    def wrote(self: Store) -> None:
+        original(self)
+        count[0] += 1
+
+    Store._wrote = wrote  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        Store._wrote = original  # type: ignore[method-assign]

@@ -33,7 +33,7 @@ from rag.index.retrieve import HybridRetriever
 from rag.index.store import Store
 from rag.settings import Settings
 from rag.testing.embed import HashingEmbedder
-from rag.testing.faults import KILL_AFTER_WRITES_ENV
+from rag.testing.faults import KILL_AFTER_WRITES_ENV, counting_writes
 from rag.types import Article
 from tests.conftest import ROOT, SEED_DIR, make_settings
 
@@ -117,11 +117,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 def count_writes(data: Path, action: str, scenario: Scenario) -> int:
     store = open_store(data)
-    if action == "ingest":
-        ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
-    else:
-        delete_article(action, store, HashingEmbedder(), store.settings)
-    return store._writes
+    with counting_writes() as count:
+        if action == "ingest":
+            ingest_paths([scenario.batch], store, HashingEmbedder(), store.settings)
+        else:
+            delete_article(action, store, HashingEmbedder(), store.settings)
+    return count[0]
 
 
 def assert_only_pending_articles_are_affected(store: Store, before: set[str]) -> None:
