@@ -10,7 +10,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # code path on every x86-64 CPU keeps greedy answers closer across machines (README "The gate and its noise band").
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 
-.PHONY: setup demo serve test eval quality lint
+.PHONY: setup demo serve test test-fast eval quality lint postgresql
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	$$(command -v sudo) apt-get install -y -q chromium || ($$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium)
 
-setup: $(BIN)/.installed $(CHROMIUM)
+# PostgreSQL for the database tests, which start a throwaway server of their own (Debian package; root or sudo).
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  $$(command -v sudo) apt-get install -y -q postgresql || ($$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q postgresql)
+
+setup: $(BIN)/.installed $(CHROMIUM) postgresql
 
 demo: setup
 	$(BIN)/rag ingest corpus/seeds
@@ -45,6 +50,10 @@ serve: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The working loop's tier: no model, no browser, no kill trials (under 3 minutes); `make test` stays the full suite.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not model and not slow"
 
 lint: setup
 	$(BIN)/ruff check rag api evals tests

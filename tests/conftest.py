@@ -1,4 +1,4 @@
-"""Shared fixtures: settings in a temp dir, fake and real embedders, a seeded real index."""
+"""Shared fixtures: settings in a temp dir, fake and real embedders, a seeded real index, both kinds of database."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rag.index.store import Store
 from rag.models.embed import Embedder, load_embedder
 from rag.settings import Settings
 from rag.testing.embed import HashingEmbedder, serve_hashing_model
+from tests.postgres import PostgresServer, PostgresUnavailable, running_postgres
 from tests.servers import free_port, running_server
 
 serve_hashing_model()  # RAG_EMBEDDING_MODEL=hashing-fake: in-process CLI tests embed without a model
@@ -32,6 +33,27 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the session, started by the first test that needs it."""
+    try:
+        with running_postgres() as server:
+            yield server
+            return
+    except PostgresUnavailable as error:
+        reason = str(error)
+    pytest.fail(reason, pytrace=False)  # outside the except block, so the report gives the reason once
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind the service runs on: an SQLite file, and a new database on the PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rag.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
 
 
 @pytest.fixture
@@ -86,3 +108,14 @@ def server_url(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     log = tmp_path_factory.mktemp("server") / "server.log"
     with running_server(command, f"{url}/models", 180, "llama_cpp.server", log):
         yield url
+
+
+SLOW_FIXTURES = frozenset({"gguf_path", "server_url", "live", "real_embedder", "seed_index", "seeded_dir", "browser"})
+"""Fixtures that load a model (the GGUF, the real embedder) or start a browser: their tests are left out of
+``make test-fast``, the no-model tier for the working loop (``make test`` runs everything)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -18,6 +18,10 @@ NO_KEYS = ("refusing to listen on {host} without API keys: anyone who can reach 
            "Set RAG_API_KEYS to one or more comma-separated keys of at least 16 characters, e.g. "
            "export RAG_API_KEYS=$(python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
            "or listen on 127.0.0.1 only.")
+ON_DISK_WORKERS = ("refusing to start {workers} workers on the on-disk index at {path}: Chroma's on-disk client is not "
+                   "safe across processes (each worker would keep a stale copy of the index). Run one worker, or serve "
+                   "the index from a Chroma server (chroma run --path DIR, then RAG_CHROMA_URL=http://HOST:PORT) and, "
+                   "for conversations shared by the workers, RAG_DATABASE_URL=postgresql+psycopg://...")
 
 
 def is_loopback(host: str) -> bool:
@@ -34,8 +38,9 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface; needs "
                                       "RAG_API_KEYS).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; each loads its own model. With more than "
-                                         "one, several share the database (set RAG_DATABASE_URL for PostgreSQL).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; each loads its own model. More than one "
+                                         "needs a Chroma server (RAG_CHROMA_URL) and shares the database "
+                                         "(RAG_DATABASE_URL for PostgreSQL).")] = 1,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")]
     = None,
 ) -> None:
@@ -49,6 +54,8 @@ def serve_command(
         raise fail(f"invalid settings: {problems}", code=2) from None
     if not settings.api_keys and not is_loopback(host):
         raise fail(NO_KEYS.format(host=host), code=2)
+    if workers > 1 and not settings.chroma_url:
+        raise fail(ON_DISK_WORKERS.format(workers=workers, path=settings.chroma_dir), code=2)
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="info", timeout_graceful_shutdown=10)
 

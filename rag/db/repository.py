@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -22,6 +23,10 @@ from rag.types import Answer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 TITLE_LENGTH = 80
+# Alembic's context is global to the process: two threads migrating at once would interleave their steps.
+_MIGRATING = threading.Lock()
+# Key of the PostgreSQL advisory lock that workers starting at once on one database take in turn to migrate it.
+PG_MIGRATION_LOCK = 0x7261_6764_6200  # "ragdb"
 
 
 class _Record(BaseModel):
@@ -73,8 +78,13 @@ class ConversationNotFound(LookupError):
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite drops the zone; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    """Every stored time in UTC: SQLite drops the zone, PostgreSQL hands it back in the session's zone."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _storable(value: str) -> str:
+    """Text any database keeps: PostgreSQL refuses NUL characters in text, so they become U+FFFD everywhere."""
+    return value.replace("\x00", "\ufffd")
 
 
 def _day(value: dt.date | dt.datetime | None) -> dt.date | None:
@@ -117,8 +127,8 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it already is)."""
-        lock = self._migration_lock()
-        with lock, self.engine.begin() as connection:
+        with _MIGRATING, self._migration_lock(), self.engine.begin() as connection:
+            _lock_for_migration(connection)
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
@@ -128,8 +138,6 @@ class Database:
         database = make_url(self.url).database
         if self.is_sqlite and database and database != ":memory:":
             return FileLock(f"{database}.migrate.lock", timeout=120)
-        from contextlib import nullcontext
-
         return nullcontext()
 
     def close(self) -> None:
@@ -150,23 +158,25 @@ class Database:
     def create_conversation(self, title: str) -> str:
         conversation_id = uuid.uuid4().hex
         with self._session() as session:
-            session.add(ConversationRow(id=conversation_id, title=make_title(title)))
+            session.add(ConversationRow(id=conversation_id, title=_storable(make_title(title))))
         return conversation_id
 
     def add_turn(self, conversation_id: str, question: str, answer: Answer) -> None:
         """Append a turn; raises :class:`ConversationNotFound` for an unknown id."""
+        now = dt.datetime.now(dt.UTC)
         with self._session() as session:
-            conversation = session.get(ConversationRow, conversation_id, with_for_update=not self.is_sqlite)
-            if conversation is None:
+            # Writing first serializes writers to one conversation before the next position is read: the UPDATE locks
+            # the row on PostgreSQL and takes the write lock on SQLite (whose driver starts the transaction only there).
+            touched = session.execute(update(ConversationRow).where(ConversationRow.id == conversation_id).values(updated_at=now))
+            if not touched.rowcount:  # type: ignore[attr-defined]
                 raise ConversationNotFound(conversation_id)
             position = session.scalar(
                 select(func.coalesce(func.max(TurnRow.position) + 1, 0)).where(TurnRow.conversation_id == conversation_id)
             )
-            now = dt.datetime.now(dt.UTC)
-            session.add(TurnRow(conversation_id=conversation_id, position=int(position or 0), question=question,
-                                standalone_question=answer.standalone_question, answer_json=answer.model_dump_json(),
-                                created_at=now))
-            conversation.updated_at = now
+            standalone = answer.standalone_question
+            session.add(TurnRow(conversation_id=conversation_id, position=int(position or 0), question=_storable(question),
+                                standalone_question=None if standalone is None else _storable(standalone),
+                                answer_json=answer.model_dump_json(), created_at=now))
 
     def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
         with self._session() as session:
@@ -212,7 +222,7 @@ class Database:
         with self._session() as session:
             row = session.get(BriefingRow, id) or BriefingRow(id=id, created_at=dt.datetime.now(dt.UTC))
             row.as_of, row.window_start, row.window_end = _day(as_of), _day(window_start), _day(window_end)  # type: ignore[assignment]
-            row.title, row.payload_json, row.markdown, row.html = title, payload_json, markdown, html
+            row.title, row.payload_json, row.markdown, row.html = (_storable(t) for t in (title, payload_json, markdown, html))
             session.add(row)
 
     def get_briefing(self, id: str) -> BriefingRecord | None:
@@ -237,6 +247,12 @@ def _briefing(row: BriefingRow) -> BriefingRecord:
     return BriefingRecord(id=row.id, created_at=_aware(row.created_at), as_of=row.as_of, window_start=row.window_start,
                           window_end=row.window_end, title=row.title, payload_json=row.payload_json,
                           markdown=row.markdown, html=row.html)
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """On PostgreSQL, workers starting at once on one database migrate it in turn (the lock ends with the transaction)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

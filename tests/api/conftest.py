@@ -32,11 +32,17 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder
 
 
 @pytest.fixture
-def api_settings(tmp_path: Path, seeded_dir: Path) -> Settings:
+def database_url() -> str | None:
+    """The data directory's SQLite file; modules that test storage override this with ``db_url`` (both kinds)."""
+    return None
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path, seeded_dir: Path, database_url: str | None) -> Settings:
     data_dir = tmp_path / "data"
     shutil.copytree(seeded_dir, data_dir)
     # The fake reader's tests stay hermetic: rules only, no judge model (the live tests run the real default).
-    return make_settings(data_dir, verifier_judge="off")
+    return make_settings(data_dir, verifier_judge="off", database_url=database_url)
 
 
 @pytest.fixture

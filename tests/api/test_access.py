@@ -102,6 +102,25 @@ def test_rag_serve_refuses_every_interface_without_keys_and_says_how_to_set_them
     assert [call["host"] for call in started] == ["0.0.0.0", "127.0.0.1"]
 
 
+def test_rag_serve_refuses_several_workers_on_the_on_disk_index_and_allows_them_on_a_chroma_server(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: started.append(kwargs))
+    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["serve", "--workers", "3", "--data-dir", str(tmp_path)])
+    assert refused.exit_code == 2 and started == []
+    message = " ".join(refused.output.split())
+    assert "refusing to start 3 workers on the on-disk index" in message and "RAG_CHROMA_URL" in message
+    assert "Traceback" not in refused.output
+
+    assert runner.invoke(cli, ["serve", "--workers", "1", "--data-dir", str(tmp_path)]).exit_code == 0
+    served = runner.invoke(cli, ["serve", "--workers", "3", "--data-dir", str(tmp_path)],
+                           env={"RAG_CHROMA_URL": "http://127.0.0.1:9"})
+    assert served.exit_code == 0
+    assert [call["workers"] for call in started] == [1, 3]
+
+
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
                                                 ("127.0.0.2", True), ("0.0.0.0", False), ("::", False),
                                                 ("192.168.1.10", False), ("example.org", False)])

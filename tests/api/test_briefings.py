@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rag.services import Services
+
+
+@pytest.fixture
+def database_url(db_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return db_url
 
 
 def test_generate_list_and_read_a_briefing_in_three_formats(client: TestClient) -> None:

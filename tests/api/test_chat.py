@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -20,6 +21,12 @@ from tests.api.sse import parse_events
 
 FIRST = "Which Afghan government spokesman spoke at a press conference in Kabul on Sunday?"
 FOLLOW_UP = "In which province did he claim Islamabad had established training centers for the group?"
+
+
+@pytest.fixture
+def database_url(db_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return db_url
 
 
 def chat(client: TestClient, question: str, conversation_id: str | None = None) -> list[tuple[str, Any]]:

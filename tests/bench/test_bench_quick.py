@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from bench.run import RATIO_KEYS
 from rag.cli import app
 
+pytestmark = pytest.mark.slow  # subprocesses killed at every write, or a large store: minutes
+
 
 @pytest.mark.model
 def test_rag_bench_quick_prints_every_ratio_as_a_positive_number(

@@ -20,6 +20,8 @@ from tests.conftest import ROOT, make_settings
 from tests.rag.test_chroma_server import chroma_url  # noqa: F401  (the `chroma run` fixture)
 from tests.rag.test_crash_kill import CLI, synthetic, write_folder
 
+pytestmark = pytest.mark.slow  # subprocesses killed at every write, or a large store: minutes
+
 OVERLAP = ("b3", "b4")
 
 

@@ -37,6 +37,8 @@ from rag.testing.faults import KILL_AFTER_WRITES_ENV, counting_writes
 from rag.types import Article
 from tests.conftest import ROOT, SEED_DIR, make_settings
 
+pytestmark = pytest.mark.slow  # subprocesses killed at every write, or a large store: minutes
+
 KABUL = "003_4d3fdf98ee31191a"
 CLI = [sys.executable, "-m", "rag.testing.cli"]  # the rag command line with the kill hook and the hashing embedder
 

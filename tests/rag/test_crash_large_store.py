@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
 from rag.index.chunking import chunk_article
@@ -16,6 +17,8 @@ from rag.index.store import Store
 from rag.testing.embed import HashingEmbedder
 from rag.types import Article
 from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow  # subprocesses killed at every write, or a large store: minutes
 
 ARTICLES = 40
 SENTENCES = 1400
