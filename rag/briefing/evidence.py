@@ -4,7 +4,9 @@ Every sentence of the capped storylines' articles becomes a ``Candidate`` (with 
 A sentence goes to the section whose cue words it matches best (casualties and aid → humanitarian impact;
 the UN, other governments, condemned/urged → international reactions; warned/could/risk → what to watch;
 dated actions → key developments); ties and leftovers go to developments. The bottom line draws on the
-leads of the top storylines. Each section keeps its best ``limit`` sentences, top storylines first.
+leads of the top storylines. Each section keeps its best ``limit`` sentences, top storylines first. Only complete
+statements are evidence (``rag.nlp.clauses``: a verb with its own subject, closed as a sentence), so headlines,
+menu lines and fragments such as "31 killed" never become a section's sentence.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from rag.briefing.models import Citation
 from rag.briefing.select import Selection
 from rag.briefing.storylines import Storylines
 from rag.index.chunking import split_sentences
+from rag.nlp.clauses import is_complete_sentence
+from rag.nlp.parse import parse_texts
 from rag.text import tokenize
 from rag.types import Article
 
@@ -64,6 +68,8 @@ class Candidate(BaseModel):
     heading: bool = False
     caption: bool = False
     question: bool = False
+    fragment: bool = False
+    """Not a complete statement (no verb with its own subject, or not closed as a sentence)."""
     previous_text: str | None = None
     """The sentence before it in the article (the antecedent of "denies it")."""
 
@@ -130,6 +136,12 @@ def article_candidates(article: Article, storyline_rank: int) -> list[Candidate]
     return result
 
 
+def mark_fragments(candidates: Sequence[Candidate]) -> None:
+    """Set ``fragment`` on every candidate that is not a complete statement (one batched parse)."""
+    for candidate, doc in zip(candidates, parse_texts(c.text for c in candidates), strict=True):
+        candidate.fragment = not is_complete_sentence(doc)
+
+
 def cue_scores(text: str) -> dict[str, float]:
     words = set(tokenize(text))
     return {kind: len(words & cues) / (1 + len(words)) ** 0.5 for kind, cues in _CUES.items()}
@@ -142,7 +154,9 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
     for storyline in storylines.storylines:
         for article_id in storyline.article_ids[:ARTICLES_PER_STORYLINE]:
             candidates.extend(article_candidates(by_id[article_id], storyline.rank))
-    usable = [c for c in candidates if not (c.heading or c.caption or c.question or is_bare_quote(c.text))]
+    mark_fragments([c for c in candidates if not c.heading])  # the timeline and claims read them too
+    usable = [c for c in candidates
+              if not (c.heading or c.caption or c.question or c.fragment or is_bare_quote(c.text))]
     scored: dict[str, list[tuple[float, Candidate]]] = {kind: [] for kind in _CUES}
     for candidate in usable:
         scores = cue_scores(candidate.text)

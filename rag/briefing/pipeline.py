@@ -24,15 +24,14 @@ from rag.briefing.render import render_html, render_markdown
 from rag.briefing.select import Selection, article_day, select_articles
 from rag.briefing.storylines import Storylines, group_storylines
 from rag.briefing.timeline import build_timeline
+from rag.briefing.topic import TOPIC_SEARCH_K, TopicSelection, select_topic
 from rag.briefing.verify import Verified, verify_briefing
 from rag.briefing.write import Drafts, write_sections
 from rag.models.llm import ChatModel, Message
 from rag.services import Services
-from rag.text import tokenize
 from rag.types import SupportVerdict
 
 Artifact = TypeVar("Artifact", bound=BaseModel)
-TOPIC_SEARCH_K = 60
 
 
 class RunManifest(BaseModel):
@@ -148,11 +147,10 @@ def resume_briefing(services: Services, run_id: str) -> Briefing:
     return _execute(services, RunManifest.model_validate_json(path.read_text(encoding="utf-8")), resume=True)
 
 
-def _topic_articles(services: Services, topic: str) -> set[str]:
-    """Articles the hybrid search finds for ``topic`` that also contain one of its words."""
-    words = set(tokenize(topic))
+def _topic(services: Services, topic: str) -> TopicSelection:
+    """The topic's articles, by meaning (:mod:`rag.briefing.topic`); the judge is the verifier's."""
     hits = services.retriever.search(topic, k=TOPIC_SEARCH_K)
-    return {h.article_id for h in hits if words & set(tokenize(f"{h.title} {h.text}"))}
+    return select_topic(topic, hits, getattr(services.verifier, "judge", None))
 
 
 def _execute(services: Services, manifest: RunManifest, resume: bool) -> Briefing:
@@ -160,8 +158,11 @@ def _execute(services: Services, manifest: RunManifest, resume: bool) -> Briefin
     chat = CountingModel(services.chat) if _needs_model(run) else None
     verifier = CountingVerifier(services.verifier)
 
+    topic = options.topic
+    chosen = run.stage("topic", TopicSelection, lambda: _topic(services, topic)) if topic else None
+
     def select() -> Selection:
-        only = _topic_articles(services, options.topic) if options.topic else None
+        only = chosen.kept() if chosen is not None else None
         selection = select_articles(services.store.list_articles(), manifest.window, only)
         if selection.window.start is None:
             days = [d for d in (article_day(a) for a in selection.articles) if d]

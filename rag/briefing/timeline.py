@@ -139,7 +139,8 @@ def build_timeline(candidates: Sequence[Candidate]) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     seen: set[tuple[str, str | None, int]] = set()
     for candidate in candidates:
-        if candidate.question or candidate.heading or (candidate.caption and "file photo" in candidate.text.lower()):
+        if (candidate.question or candidate.heading or candidate.fragment
+                or (candidate.caption and "file photo" in candidate.text.lower())):
             continue
         phrases = find_date_phrases(candidate.text, candidate.published_at)
         for phrase in phrases:

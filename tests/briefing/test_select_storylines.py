@@ -96,3 +96,20 @@ def test_evidence_sorts_sentences_into_sections_by_what_they_say(seed_articles: 
     chosen = [c for s in evidence.sections for c in s.sentences]
     assert not any(c.heading or c.caption or c.question for c in chosen)
     assert all(c.text != "Pakistan Denies Involvement" for c in chosen)
+
+
+def test_fragments_and_page_furniture_never_become_section_evidence() -> None:
+    body = ("Drones struck a fuel depot in the port overnight, officials said.\n"
+            "12 dead, dozens injured.\n"
+            "Sign up for our newsletter and get the latest updates.\n"
+            "Aid agencies said hundreds of families fled the port.")
+    article = art("a", "Depot hit", "Dawn", D, body)
+    selection = select_articles([article], Window(start=D, end=D))
+    storylines = group_storylines(selection, HashingEmbedder(), cap=5)
+    evidence = gather_evidence(selection, storylines, limit=10)
+    chosen = {c.text for s in evidence.sections for c in s.sentences}
+    assert "Drones struck a fuel depot in the port overnight, officials said." in chosen
+    assert "Aid agencies said hundreds of families fled the port." in chosen
+    assert not chosen & {"12 dead, dozens injured.", "Sign up for our newsletter and get the latest updates."}
+    fragments = {c.text for c in evidence.candidates if c.fragment}
+    assert fragments == {"12 dead, dozens injured.", "Sign up for our newsletter and get the latest updates."}

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from rag.briefing.evidence import article_candidates
+from rag.briefing.evidence import article_candidates, mark_fragments
 from rag.briefing.timeline import build_timeline, find_date_phrases
 from rag.types import Article
 
@@ -80,3 +80,16 @@ def test_the_timeline_orders_dated_events_and_keeps_undated_ones_as_written() ->
         citation = event.citations[0]
         assert body[citation.start:citation.end] == citation.quote == event.event
     assert events[0].event == "He cited the January 2024 bombing in Kerman"
+
+
+def test_a_dated_fragment_is_no_event_but_a_dated_statement_is() -> None:
+    body = ("Founded in 1949 by the river council.\n"
+            "Militias shelled the river port on Feb. 27, the council said.\n"
+            "Read more: our coverage since 2015 and more...")
+    article = Article(id="f", title="t", published_at=PUBLISHED, body=body)
+    candidates = article_candidates(article, 1)
+    mark_fragments([c for c in candidates if not c.heading])
+    assert [c.fragment for c in candidates] == [True, False, True]
+    events = build_timeline(candidates)
+    assert [(e.date, e.event) for e in events] == [
+        ("2026-02-27", "Militias shelled the river port on Feb. 27, the council said.")]
