@@ -49,8 +49,17 @@ def eval_command(
     sample: Annotated[int | None, typer.Option(min=1, help="--format injection: a fixed sample of N placements.")] = None,
     briefings: Annotated[int | None, typer.Option(min=0, help="--format injection: write a briefing for only the "
                                                        "first N placements (default: every one).")] = None,
+    stage: Annotated[str, typer.Option(help="answer: the whole pipeline | retrieval: only the retriever, no model "
+                                            "(Hit/Recall/MRR at top_k, 1 and 10; --gate takes a retrieval "
+                                            "baseline).")] = "answer",
 ) -> None:
     """Run an eval set and score it: retrieval, answers, citations, latency; optionally gate on a baseline."""
+    if stage not in ("answer", "retrieval"):
+        err.print("[red]error:[/red] --stage must be 'answer' or 'retrieval'")
+        raise typer.Exit(2)
+    if stage == "retrieval":
+        _retrieval(dataset, corpus, format, setting, limit, split, data_dir, out, gate, as_json)
+        return
     if format == "injection":
         from evals.injection.cli import run_and_report
 
@@ -95,6 +104,23 @@ def eval_command(
         for failure in failures:
             err.print(f"[red]gate:[/red] {escape(failure)}")
         raise typer.Exit(1)
+
+
+def _retrieval(dataset: Path | None, corpus: list[Path] | None, format: str, setting: str, limit: int | None,
+               split: str | None, data_dir: Path | None, out: Path | None, gate: Path | None, as_json: bool) -> None:
+    from evals.retrieval_cli import retrieval_command
+
+    try:
+        if format not in ("golden", "rgb", "multihop"):
+            raise DatasetError("--stage retrieval takes --format golden, rgb or multihop")
+        if split not in (None, "tune", "test"):
+            raise DatasetError("--split must be 'tune' or 'test'")
+        eval_set = _load_set(dataset, corpus, format, setting, limit, split)
+        settings = _settings(None, None, data_dir)
+    except DatasetError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    retrieval_command(eval_set, settings, data_dir is not None, out, gate, as_json)
 
 
 def _load_set(dataset: Path | None, corpus: list[Path] | None, format: str, setting: str, limit: int | None,

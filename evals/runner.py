@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -15,8 +13,8 @@ from evals.gate import environment
 from evals.judge import build_judge, judge_metrics
 from evals.metrics import RowResult, aggregate, score_error, score_row
 from evals.results import EvalResult, PipelineRun
+from evals.scratch import index_set, through_reprints
 from rag.answer.pipeline import Answerer, AskOptions, Turn
-from rag.index.ingest import ingest_items
 from rag.models.embed import Embedder
 from rag.models.llm import ChatModel
 from rag.services import Services
@@ -68,19 +66,15 @@ def run_eval(
     unknown = [p for p in pipelines if p not in PIPELINES]
     if unknown or not pipelines:
         raise DatasetError(f"unknown pipeline {unknown or pipelines}; choose from {', '.join(PIPELINES)}")
-    articles, errors = eval_set.load_articles()
-    with _data_dir(settings, reuse_data_dir) as data_dir:
-        scratch = {} if reuse_data_dir else {"chroma_url": None}  # never write into a shared server's collection
-        settings = settings.model_copy(update=scratch | {
-            "data_dir": data_dir, "detect_reprints": eval_set.detect_reprints, "models_path": settings.models_dir,
-            "model_path": settings.model_path or (None if chat else _default_model_path(settings)),
-        })
-        services = Services(settings, embedder_override=embedder, chat_override=chat)
-        report = ingest_items([*articles, *errors], services.store, services.embedder, settings)
+    model_path = settings.model_path or (None if chat else _default_model_path(settings))
+    with index_set(eval_set, settings, reuse_data_dir=reuse_data_dir, embedder=embedder, chat=chat,
+                   model_path=model_path) as built:
+        services, articles, report = built.services, built.articles, built.report
+        settings = services.settings
         if adjust is not None:
             adjust(services)
-        indexed = {a.id: a.body for a in services.store.list_articles() if not a.duplicate_of}
-        rows = [_through_reprints(r, report.duplicates) for r in eval_set.rows]
+        indexed = built.bodies
+        rows = [through_reprints(r, report.duplicates) for r in eval_set.rows]
         today = max((a.published_at for a in articles if a.published_at), default=dt.date.today())
         runs = [
             _run_pipeline(_build(name, services), rows, indexed, k, today, on_row) for name in pipelines
@@ -140,13 +134,6 @@ def _question(rows: Sequence[GoldenRow], row_id: str | None) -> str:
     return next(r.question for r in rows if r.id == row_id)
 
 
-def _through_reprints(row: GoldenRow, reprints: dict[str, str]) -> GoldenRow:
-    """A gold source recorded as a reprint is found under the article it reprints."""
-    if not any(s in reprints for s in row.sources):
-        return row
-    return row.model_copy(update={"sources": list(dict.fromkeys(reprints.get(s, s) for s in row.sources))})
-
-
 def _default_model_path(settings: Settings) -> Path | None:
     """Keep using the GGUF assembled in the usual data directory instead of assembling it per run."""
     if settings.backend != "local":
@@ -154,13 +141,3 @@ def _default_model_path(settings: Settings) -> Path | None:
     from rag.models.files import MODELS, ensure_model
 
     return ensure_model(MODELS[settings.local_model], settings.models_dir)
-
-
-@contextmanager
-def _data_dir(settings: Settings, reuse: bool) -> Iterator[Path]:
-    if reuse:
-        yield settings.data_dir
-        return
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
-        yield Path(scratch)
-

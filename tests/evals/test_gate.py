@@ -57,12 +57,15 @@ def test_gate_knows_which_way_is_better() -> None:
     assert check({"fact_accuracy": 0.6, "false_refusal_rate": 0.1, "unsupported_entities": 0}, floor, "rgb-noise")
 
 
-def test_committed_baseline_gates_answers_citations_and_retrieval() -> None:
+def test_committed_baseline_gates_answers_and_citations_not_retrieval_over_three_articles() -> None:
     committed = load_baseline(BASELINE)
     assert committed.dataset == "seed_golden-test" and committed.pipeline == "ours" and committed.why
     gated = set(committed.metrics)
-    assert {"fact_accuracy", "correct_refusal_rate", "false_refusal_rate", "citation_validity", "mrr",
+    assert {"fact_accuracy", "correct_refusal_rate", "false_refusal_rate", "citation_validity",
             "support_rate", "unsupported_entities"} <= gated
+    # Over three articles every question finds its source: a 1.0 floor there cannot fail. Retrieval is gated on
+    # the RGB noise corpus instead (evals/retrieval_baseline.json, tests/evals/test_retrieval_gate.py).
+    assert {"hit_at_k", "recall_at_k", "mrr"}.isdisjoint(gated)
     assert committed.metrics["citation_validity"] == 1.0
     assert gated <= set(HIGHER_IS_BETTER) | set(LOWER_IS_BETTER)
     assert not any(k.startswith("latency") for k in gated)  # machine-dependent: reported, never gated

@@ -21,13 +21,13 @@ FORBIDDEN = ("rag.answer", "rag.verify", "rag.index.chunking", "rag.briefing.ver
 SCORING = (
     "evals.text", "evals.independent", "evals.datasets", "evals.metrics", "evals.briefing_metrics", "evals.judge",
     "evals.gate", "evals.results", "evals.report", "evals.claims", "evals.noise", "evals.injection.attacks",
-    "evals.injection.rules",
+    "evals.injection.rules", "evals.retrieval",
 )
 """Modules that parse, score, gate or report."""
 NOT_SCORING = (
     "evals.runner", "evals.cli", "evals.claims_runner", "evals.claims_cli", "evals.briefing_eval",
     "evals.llamaindex_baseline", "evals.synthetic", "evals.injection.runner", "evals.injection.cli",
-    "evals.injection.__main__",
+    "evals.injection.__main__", "evals.scratch", "evals.retrieval_runner", "evals.retrieval_cli",
 )
 """Modules that run the product (or write data) and hand what it produced to the scorers: free to import it."""
 
