@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from evals.briefing_metrics import check_briefing_gate, load_briefing_golden, score_briefing_full
+from evals.briefing_metrics import check_briefing_gate, load_boilerplate, load_briefing_golden, score_briefing_full
 from evals.datasets import DatasetError
 from rag.briefing.models import Briefing
 
@@ -31,13 +31,22 @@ class BriefingEvalResult(BaseModel):
     briefing: Briefing
 
 
-def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, services: Any = None) -> BriefingEvalResult:
-    """Ingest ``corpus`` into a scratch data directory (unless ``services`` is given), brief, and score."""
+def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, services: Any = None,
+                      split: str | None = None, reuse_data_dir: bool = False) -> BriefingEvalResult:
+    """Ingest ``corpus`` into a scratch index, brief on the golden file's topic, and score one half.
+
+    With ``services`` given, or ``reuse_data_dir``, the index already there is briefed as it is.
+    """
     from rag.briefing import BriefingOptions, generate_briefing
     from rag.index.ingest import ingest_paths
     from rag.services import Services
 
-    golden = load_briefing_golden(golden_path)
+    golden = load_briefing_golden(golden_path).half(split)
+    boilerplate = load_boilerplate(golden_path.parent / golden.boilerplate) if golden.boilerplate else []
+    if services is None and reuse_data_dir:
+        services = Services(settings)
+        if not services.store.list_articles():
+            raise DatasetError(f"{settings.data_dir}: --data-dir holds no articles; ingest the corpus first")
     if services is None:
         scratch = Path(tempfile.mkdtemp(prefix="briefing-eval-"))
         update: dict[str, Any] = {"data_dir": scratch, "chroma_url": None, "database_url": None}
@@ -49,15 +58,17 @@ def run_briefing_eval(golden_path: Path, corpus: Sequence[Path], settings: Any, 
         report = ingest_paths(list(corpus), services.store, services.embedder, services.settings)
         if report.failed:
             raise DatasetError(f"corpus did not ingest: {report.failed[0].source}: {report.failed[0].reason}")
-    briefing = generate_briefing(services, BriefingOptions())
+    briefing = generate_briefing(services, BriefingOptions(topic=golden.topic))
     bodies = {a.id: a.body for a in services.store.list_articles()}
-    scored = score_briefing_full(briefing, golden, bodies)
-    return BriefingEvalResult(dataset=golden_path.stem, model=briefing.model, created=dt.datetime.now(dt.UTC),
+    scored = score_briefing_full(briefing, golden, bodies, boilerplate)
+    name = golden_path.stem + (f"-{split}" if split else "")
+    return BriefingEvalResult(dataset=name, model=briefing.model, created=dt.datetime.now(dt.UTC),
                               metrics=scored["metrics"], details=scored["details"], briefing=briefing)
 
 
 def briefing_command(dataset: Path | None, corpus: Sequence[Path] | None, backend: str | None, model: str | None,
-                     out: Path | None, gate: Path | None, as_json: bool) -> None:
+                     out: Path | None, gate: Path | None, as_json: bool, split: str | None = None,
+                     data_dir: Path | None = None) -> None:
     """The ``--format briefing`` branch of ``rag eval``: brief over the corpus, score, write the result, gate."""
     import sys
 
@@ -67,9 +78,11 @@ def briefing_command(dataset: Path | None, corpus: Sequence[Path] | None, backen
     from rag.settings import Settings
 
     err = Console(stderr=True)
-    values: dict[str, Any] = {k: v for k, v in (("backend", backend), ("local_model", model)) if v is not None}
+    values: dict[str, Any] = {k: v for k, v in (("backend", backend), ("local_model", model), ("data_dir", data_dir))
+                              if v is not None}
     try:
-        result = run_briefing_eval(dataset or BRIEFING_DATASET, corpus or [Path("corpus/seeds")], Settings(**values))
+        result = run_briefing_eval(dataset or BRIEFING_DATASET, corpus or [Path("corpus/seeds")], Settings(**values),
+                                   split=split, reuse_data_dir=data_dir is not None)
         failures = check_briefing_gate(result.metrics, gate) if gate else []
     except DatasetError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -78,7 +91,8 @@ def briefing_command(dataset: Path | None, corpus: Sequence[Path] | None, backen
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(result.model_dump_json(indent=1), encoding="utf-8")
     err.print(f"result: {destination}")
-    summary = result.metrics | {"missed": {k: v for k, v in result.details.items() if k.endswith(("missed", "unsupported"))}}
+    shown = ("missed", "unsupported", "boilerplate", "off_topic")
+    summary = result.metrics | {"missed": {k: v for k, v in result.details.items() if k.endswith(shown)}}
     if as_json:
         sys.stdout.write(json.dumps(summary | ({"gate": failures} if gate else {}), indent=1) + "\n")
     else:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from rag.briefing.models import Citation as BriefCitation
 
 HIGHER_IS_BETTER = ("key_point_coverage", "contested_both_sides", "timeline_dates", "independent_support")
-LOWER_IS_BETTER = ("unsupported_sentences", "unsupported_entities")
+LOWER_IS_BETTER = ("unsupported_sentences", "unsupported_entities", "boilerplate_sentences", "off_topic_sentences")
 _WORD = re.compile(r"[A-Za-z][\w’'-]*|\d[\d,.]*")
 _FUNCTION = frozenset("a an the and or but of in on at by for from to with as is are was were be been has have had it its "
                       "this that these those they them their he she his her we who which not no also said says".split())
@@ -115,6 +115,13 @@ class GoldEvent(BaseModel):
     source: str
 
 
+class OffTopic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    why: str
+    articles: list[str]
+
+
 class BriefingGolden(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -122,6 +129,27 @@ class BriefingGolden(BaseModel):
     key_points: list[KeyPoint]
     contested: list[GoldContested] = Field(default_factory=list)
     timeline: list[GoldEvent] = Field(default_factory=list)
+    topic: str | None = None
+    """The topic the briefing is asked for (``rag brief --topic``); ``None``: the whole corpus."""
+    split: dict[str, str] = Field(default_factory=dict)
+    """Item id -> ``tune`` | ``test``; empty: the file has no halves."""
+    boilerplate: str | None = None
+    """A boilerplate pattern file beside this one (:func:`load_boilerplate`); no section may hold one."""
+    off_topic: OffTopic | None = None
+    """Articles outside the topic: a sentence citing only these is ``off_topic_sentences``."""
+
+    def half(self, name: str | None) -> BriefingGolden:
+        """Only the items of one half (``None``: all of them)."""
+        if name is None:
+            return self
+        if name not in ("tune", "test"):
+            raise DatasetError("--split must be 'tune' or 'test'")
+        if not self.split:
+            raise DatasetError(f"{self.corpus}: this briefing golden file has no tune/test halves")
+        keep = {k for k, v in self.split.items() if v == name}
+        return self.model_copy(update={"key_points": [k for k in self.key_points if k.id in keep],
+                                       "contested": [c for c in self.contested if c.id in keep],
+                                       "timeline": [t for t in self.timeline if t.id in keep]})
 
 
 def load_briefing_golden(path: Path) -> BriefingGolden:
@@ -129,6 +157,33 @@ def load_briefing_golden(path: Path) -> BriefingGolden:
         return BriefingGolden.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DatasetError(f"{path}: not a briefing golden file ({exc})") from None
+
+
+class BoilerplatePattern(BaseModel):
+    """A piece of page furniture found on several pages of the corpus (exact text, or a Python regex)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    pattern: str
+    regex: bool = False
+    kind: str = ""
+
+    def found_in(self, text: str) -> bool:
+        return bool(re.search(self.pattern, text)) if self.regex else self.pattern in text
+
+
+def load_boilerplate(path: Path) -> list[BoilerplatePattern]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [BoilerplatePattern.model_validate(p) for p in data["patterns"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: not a boilerplate pattern file ({exc})") from None
+
+
+def boilerplate_found(texts: Sequence[str], patterns: Sequence[BoilerplatePattern]) -> list[dict[str, str]]:
+    """Each text (sentence or quote) that holds a pattern, with the pattern's id."""
+    return [{"pattern": p.id, "text": t} for t in texts for p in patterns if p.found_in(t)]
 
 
 def _side_text(side: Side) -> str:
@@ -210,11 +265,13 @@ def _whole_sentences(citation: BriefCitation, body: str, sentences: Sequence[Sen
     return body[touched[0].start : touched[-1].end] if touched else citation.quote
 
 
-def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapping[str, str]) -> dict[str, Any]:
+def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapping[str, str],
+                        boilerplate: Sequence[BoilerplatePattern] = ()) -> dict[str, Any]:
     """Metrics and the ids behind them; ``bodies`` maps article id to text.
 
     A sentence is independently supported when a quote it cites is exact at its offsets and the whole article
-    sentences the quote covers pass :func:`independently_supported`.
+    sentences the quote covers pass :func:`independently_supported`. With ``boilerplate`` patterns, every
+    sentence and every quote is searched for them (``boilerplate_sentences``).
     """
     sentences = _briefing_sentences(briefing)
     everything = " ".join(s.text for s in sentences)
@@ -240,6 +297,10 @@ def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapp
         if not ok or missing:
             unsupported.append(sentence.text)
     total = len(sentences)
+    furniture = boilerplate_found([*(s.text for s in sentences), *(c.quote for s in sentences for c in s.citations)],
+                                  boilerplate) if boilerplate else []
+    outside = set(golden.off_topic.articles) if golden.off_topic else set()
+    off_topic = [s.text for s in sentences if s.citations and all(c.article_id in outside for c in s.citations)]
     metrics = {
         "key_point_coverage": round(len(covered) / len(golden.key_points), 4) if golden.key_points else None,
         "contested_both_sides": round(len(contested) / len(golden.contested), 4) if golden.contested else None,
@@ -247,6 +308,8 @@ def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapp
         "independent_support": round(supported / total, 4) if total else None,
         "unsupported_sentences": len(unsupported),
         "unsupported_entities": entities,
+        "boilerplate_sentences": len({f["text"] for f in furniture}) if boilerplate else None,
+        "off_topic_sentences": len(off_topic) if golden.off_topic else None,
         "sentences": total,
         "dropped": briefing.dropped,
         "replaced": briefing.replaced,
@@ -254,7 +317,7 @@ def score_briefing_full(briefing: Briefing, golden: BriefingGolden, bodies: Mapp
     details = {"covered": covered, "missed": [k.id for k in golden.key_points if k.id not in covered],
                "contested_found": contested, "contested_missed": [g.id for g in golden.contested if g.id not in contested],
                "timeline_found": dated, "timeline_missed": [g.id for g in golden.timeline if g.id not in dated],
-               "unsupported": unsupported}
+               "unsupported": unsupported, "boilerplate": furniture, "off_topic": off_topic}
     return {"metrics": metrics, "details": details}
 
 

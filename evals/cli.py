@@ -68,7 +68,7 @@ def eval_command(
     if format == "briefing":
         from evals.briefing_eval import briefing_command
 
-        briefing_command(dataset, corpus, backend, model, out, gate, as_json)
+        briefing_command(dataset, corpus, backend, model, out, gate, as_json, split, data_dir)
         return
     if format == "claims":
         from evals.claims_cli import claims_command

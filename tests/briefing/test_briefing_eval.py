@@ -7,6 +7,8 @@ import pytest
 
 from evals.briefing_eval import BRIEFING_DATASET, run_briefing_eval
 from evals.briefing_metrics import (
+    BoilerplatePattern,
+    OffTopic,
     check_briefing_gate,
     independently_supported,
     load_briefing_golden,
@@ -61,3 +63,32 @@ def test_the_briefing_gate_fails_on_a_worse_metric_and_names_unknown_ones(tmp_pa
     baseline.write_text(json.dumps({"metrics": {"vibes": 1}}))
     with pytest.raises(DatasetError, match="unknown metric"):
         check_briefing_gate({}, baseline)
+
+
+def test_boilerplate_and_off_topic_sentences_are_counted_from_the_briefing_text(seeded_services: Services) -> None:
+    result = run_briefing_eval(GOLDEN, [], seeded_services.settings, services=seeded_services)
+    golden = load_briefing_golden(GOLDEN)
+    bodies = {a.id: a.body for a in seeded_services.store.list_articles()}
+    first = result.briefing.sections[0].sentences[0]
+    clean = score_briefing_full(result.briefing, golden, bodies, [BoilerplatePattern(id="x", pattern="Log In")])
+    assert clean["metrics"]["boilerplate_sentences"] == 0 and clean["metrics"]["off_topic_sentences"] is None
+
+    tampered = result.briefing.model_copy(deep=True)
+    tampered.sections[0].sentences[0] = BriefSentence(text="Log In/Connect with: Will be displayed.",
+                                                      citations=first.citations)
+    patterns = [BoilerplatePattern(id="login", pattern="Log In/Connect"),
+                BoilerplatePattern(id="display", pattern=r"Will (?:not )?be displayed", regex=True)]
+    outside = golden.model_copy(update={"off_topic": OffTopic(why="t", articles=[first.citations[0].article_id])})
+    worse = score_briefing_full(tampered, outside, bodies, patterns)
+    assert worse["metrics"]["boilerplate_sentences"] == 1
+    assert {f["pattern"] for f in worse["details"]["boilerplate"]} == {"login", "display"}
+    assert worse["metrics"]["off_topic_sentences"] >= 1
+    assert "Log In/Connect with: Will be displayed." in worse["details"]["off_topic"]
+
+
+def test_a_golden_file_without_halves_refuses_a_split() -> None:
+    golden = load_briefing_golden(GOLDEN)
+    with pytest.raises(DatasetError, match="no tune/test halves"):
+        golden.half("tune")
+    with pytest.raises(DatasetError, match="tune"):
+        golden.half("middle")

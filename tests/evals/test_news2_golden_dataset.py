@@ -296,3 +296,24 @@ def test_no_boilerplate_pattern_matches_a_gold_span(
     for label, span in all_gold_spans():
         quote = articles[span.article_id].body[span.start : span.end]
         assert not [p["id"] for p, compiled in patterns if compiled.search(quote)], (label, span)
+
+
+def test_the_outline_halves_select_their_items_and_name_the_topic_and_pattern_file() -> None:
+    golden = load_briefing_golden(BRIEFING)
+    tune, test = golden.half("tune"), golden.half("test")
+    assert golden.topic == "India Pakistan" and golden.boilerplate and (DATASETS / golden.boilerplate).is_file()
+    for section in ("key_points", "contested", "timeline"):
+        both = [i.id for i in getattr(tune, section)] + [i.id for i in getattr(test, section)]
+        assert sorted(both) == sorted(i.id for i in getattr(golden, section)), section
+        assert {golden.split[i.id] for i in getattr(tune, section)} == {"tune"}, section
+    assert golden.half(None) is golden
+
+
+def test_off_topic_pages_are_sport_without_the_topic_and_cited_by_no_outline_item(articles: dict[str, Article]) -> None:
+    golden = load_briefing_golden(BRIEFING)
+    assert golden.off_topic is not None and len(golden.off_topic.articles) >= 5
+    cited = {s for k in golden.key_points for s in k.sources} | {t.source for t in golden.timeline}
+    cited |= {s for c in golden.contested for side in (c.claim, c.response) if side for s in side.sources}
+    for article_id in golden.off_topic.articles:
+        assert article_id in articles and article_id not in cited, article_id
+        assert "Pakistan" not in articles[article_id].body, article_id
