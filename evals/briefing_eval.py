@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from evals.briefing_metrics import check_briefing_gate, load_boilerplate, load_briefing_golden, score_briefing_full
+from evals.boilerplate import load_boilerplate
+from evals.briefing_metrics import check_briefing_gate, load_briefing_golden, score_briefing_full
 from evals.datasets import DatasetError
 from rag.briefing.models import Briefing
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evals.boilerplate import BoilerplatePattern, boilerplate_found
 from evals.datasets import DatasetError
 from evals.independent import lexically_supported
 from evals.metrics import cited_text, missing_groups
@@ -157,33 +158,6 @@ def load_briefing_golden(path: Path) -> BriefingGolden:
         return BriefingGolden.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DatasetError(f"{path}: not a briefing golden file ({exc})") from None
-
-
-class BoilerplatePattern(BaseModel):
-    """A piece of page furniture found on several pages of the corpus (exact text, or a Python regex)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    pattern: str
-    regex: bool = False
-    kind: str = ""
-
-    def found_in(self, text: str) -> bool:
-        return bool(re.search(self.pattern, text)) if self.regex else self.pattern in text
-
-
-def load_boilerplate(path: Path) -> list[BoilerplatePattern]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [BoilerplatePattern.model_validate(p) for p in data["patterns"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DatasetError(f"{path}: not a boilerplate pattern file ({exc})") from None
-
-
-def boilerplate_found(texts: Sequence[str], patterns: Sequence[BoilerplatePattern]) -> list[dict[str, str]]:
-    """Each text (sentence or quote) that holds a pattern, with the pattern's id."""
-    return [{"pattern": p.id, "text": t} for t in texts for p in patterns if p.found_in(t)]
 
 
 def _side_text(side: Side) -> str:

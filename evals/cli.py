@@ -49,6 +49,9 @@ def eval_command(
     sample: Annotated[int | None, typer.Option(min=1, help="--format injection: a fixed sample of N placements.")] = None,
     briefings: Annotated[int | None, typer.Option(min=0, help="--format injection: write a briefing for only the "
                                                        "first N placements (default: every one).")] = None,
+    boilerplate: Annotated[Path | None, typer.Option(help="Golden runs: a boilerplate pattern file; answers whose "
+                                                          "text or quotes hold one are counted (boilerplate_answers, "
+                                                          "gated at 0 by a baseline that has it).")] = None,
     stage: Annotated[str, typer.Option(help="answer: the whole pipeline | retrieval: only the retriever, no model "
                                             "(Hit/Recall/MRR at top_k, 1 and 10; --gate takes a retrieval "
                                             "baseline).")] = "answer",
@@ -85,6 +88,8 @@ def eval_command(
             eval_set = _load_set(dataset, corpus, format, setting, limit, split)
             settings = _settings(backend, model, data_dir)
             results = [_run(eval_set, settings, pipeline or ["ours"], k, data_dir is not None, quiet=as_json)]
+            if boilerplate:
+                _count_boilerplate(results[0], boilerplate)
             destination = out or Path(".rag") / "evals" / f"{eval_set.name}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(results[0].model_dump_json(indent=1), encoding="utf-8")
@@ -176,6 +181,18 @@ def _run(eval_set: EvalSet, settings: Settings, pipelines: list[str], k: int, re
                                                          f"({passed} passed)")
 
         return run_eval(eval_set, settings, pipelines, reuse_data_dir=reuse, k=k, on_row=on_row)
+
+
+def _count_boilerplate(result: EvalResult, path: Path) -> None:
+    """Adds ``boilerplate_answers`` (rows whose answer or quotes hold a listed pattern) to every run's metrics."""
+    from evals.boilerplate import boilerplate_rows, load_boilerplate
+
+    patterns = load_boilerplate(path)
+    for run in result.runs:
+        found = boilerplate_rows(run.rows, patterns)
+        run.metrics["boilerplate_answers"] = len({f["row"] for f in found})
+        for hit in found:
+            err.print(f"[yellow]boilerplate:[/yellow] {hit['row']} {hit['pattern']}: {escape(hit['text'][:120])}")
 
 
 def _gate(result: EvalResult, path: Path) -> list[str]:

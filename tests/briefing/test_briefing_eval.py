@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from evals.boilerplate import BoilerplatePattern
 from evals.briefing_eval import BRIEFING_DATASET, run_briefing_eval
 from evals.briefing_metrics import (
-    BoilerplatePattern,
     OffTopic,
     check_briefing_gate,
     independently_supported,

@@ -21,7 +21,7 @@ FORBIDDEN = ("rag.answer", "rag.verify", "rag.index.chunking", "rag.briefing.ver
 SCORING = (
     "evals.text", "evals.independent", "evals.datasets", "evals.metrics", "evals.briefing_metrics", "evals.judge",
     "evals.gate", "evals.results", "evals.report", "evals.claims", "evals.noise", "evals.injection.attacks",
-    "evals.injection.rules", "evals.retrieval",
+    "evals.injection.rules", "evals.retrieval", "evals.boilerplate",
 )
 """Modules that parse, score, gate or report."""
 NOT_SCORING = (
