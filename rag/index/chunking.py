@@ -15,6 +15,10 @@ _ABBREVIATIONS = frozenset(
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)")
 _OPENERS = "\"'“‘(["
 _WORD_BEFORE_END = re.compile(r"([\w.]+)[.!?][\"'”’)\]]*$")
+_GAP = re.compile(r"[ \u00a0]*[\n\t][\s]*|[ \u00a0]{3,}|[ \u00a0]{2}(?=[A-Z0-9\"'“‘(\[])")
+"""Where a block of text ends: a line break, a tab, three or more spaces, or two spaces before a capital, digit or
+opening quote. Scraped page text joins its blocks (a headline, an embed's caption, the story) that way, and ingest
+blanks out boilerplate with spaces: a gap ends a sentence as a line break does."""
 _LOOKBACK = 80
 """Characters before a sentence end searched for the word it closes: far more than any abbreviation, and a bound,
 so a page scraped as one long line (no line breaks) is split in linear time, not quadratic."""
@@ -37,14 +41,13 @@ def _is_real_end(text: str, end: int, next_start: int) -> bool:
 def split_sentences(body: str) -> list[Span]:
     """Sentences of ``body`` with offsets such that ``body[s.start:s.end] == s.text``.
 
-    Line breaks always end a sentence (headlines and captions stand alone); within a line, a
-    sentence ends at terminal punctuation followed by a capital, digit or opening quote, unless the
-    word before it is a known abbreviation.
+    Line breaks and block gaps (:data:`_GAP`) always end a sentence (headlines and captions stand alone);
+    within a block, a sentence ends at terminal punctuation followed by a capital, digit or opening quote,
+    unless the word before it is a known abbreviation.
     """
     spans: list[Span] = []
-    for line in re.finditer(r"[^\n]+", body):
-        line_start = line.start()
-        text = line.group()
+    for line_start, line_end in _blocks(body):
+        text = body[line_start:line_end]
         cursor = 0
         for match in _END.finditer(text):
             next_start = match.end()
@@ -56,6 +59,18 @@ def split_sentences(body: str) -> list[Span]:
                 cursor = next_start
         _append_span(spans, body, line_start + cursor, line_start + len(text))
     return spans
+
+
+def _blocks(body: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each stretch of ``body`` between gaps (:data:`_GAP`), empty ones left out."""
+    blocks, cursor = [], 0
+    for gap in _GAP.finditer(body):
+        if gap.start() > cursor:
+            blocks.append((cursor, gap.start()))
+        cursor = gap.end()
+    if cursor < len(body):
+        blocks.append((cursor, len(body)))
+    return blocks
 
 
 def _append_span(spans: list[Span], body: str, start: int, end: int) -> None:

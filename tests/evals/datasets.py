@@ -7,6 +7,7 @@ its file and keeps its own counts.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -25,7 +26,18 @@ from evals.datasets import (
 from rag.index.chunking import split_sentences
 from rag.index.corpus import read_sources
 from rag.types import Article
-from tests.conftest import SEED_DIR
+from tests.conftest import ROOT, SEED_DIR
+
+NEWS2_FILE = Path("benchmarks") / "news2" / "news2_dev.jsonl"
+
+
+def news2_corpus_path() -> Path:
+    """``$RAG_NEWS2_PATH``, else the shared benchmark folder beside this checkout or the workspace."""
+    if os.environ.get("RAG_NEWS2_PATH"):
+        return Path(os.environ["RAG_NEWS2_PATH"])
+    candidates = [ROOT.parent / "shared" / NEWS2_FILE, Path("/work/shared") / NEWS2_FILE]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
 
 SEED_ARTICLES: dict[str, Article] = {a.id: a for a in read_sources([SEED_DIR]) if isinstance(a, Article)}
 CLAIM_KEYS = ["id", "claim", "quote", "source", "class", "expected", "split", "note"]

@@ -10,10 +10,8 @@ evidence, and the boilerplate patterns.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -24,14 +22,18 @@ from rag.index.chunking import split_sentences
 from rag.index.corpus import read_sources
 from rag.types import Article
 from tests.conftest import GOLDEN, ROOT
-from tests.evals.datasets import assert_golden_halves_load, assert_golden_split, assert_multi_rows_cite_each_article
+from tests.evals.datasets import (
+    assert_golden_halves_load,
+    assert_golden_split,
+    assert_multi_rows_cite_each_article,
+    news2_corpus_path,
+)
 
 DATASETS = ROOT / "evals" / "datasets"
 NEWS2 = DATASETS / "news2_golden.jsonl"
 BRIEFING = DATASETS / "news2_briefing_golden.json"
 BOILERPLATE = DATASETS / "news2_boilerplate.json"
 ANALYST = DATASETS / "analyst_golden.jsonl"
-CORPUS_FILE = Path("benchmarks") / "news2" / "news2_dev.jsonl"
 ROWS = load_golden(NEWS2)
 BLOCK_JOIN = re.compile(r"\s{2,}|\t")
 """Where scraped page text glues two blocks together: evidence never spans one (it would carry page furniture)."""
@@ -53,12 +55,7 @@ DISTRACTORS: dict[str, tuple[list[str], str]] = {
 """Each distractor: what its answer would have to contain (absent from every page) and what it asks about (present)."""
 
 
-def corpus_path() -> Path:
-    """``$RAG_NEWS2_PATH``, else the shared benchmark folder beside this checkout or the workspace."""
-    if os.environ.get("RAG_NEWS2_PATH"):
-        return Path(os.environ["RAG_NEWS2_PATH"])
-    candidates = [ROOT.parent / "shared" / CORPUS_FILE, Path("/work/shared") / CORPUS_FILE]
-    return next((c for c in candidates if c.is_file()), candidates[0])
+corpus_path = news2_corpus_path
 
 
 @pytest.fixture(scope="module")

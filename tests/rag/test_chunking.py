@@ -53,3 +53,19 @@ def test_a_sentence_longer_than_the_chunk_size_becomes_its_own_chunk() -> None:
     long = "Word " * 100
     chunks = chunk_article("a", f"Short one. {long.strip()}. Short two.", size=50, overlap=0)
     assert [len(c.sentences) for c in chunks] == [1, 1, 1]
+
+
+def test_a_block_gap_ends_a_sentence_as_a_line_break_does() -> None:
+    # Scraped pages join a headline, an embed's caption and the story with tabs or runs of spaces.
+    body = ("Singer retires from playback\t\t  NEW DELHI: The court on Thursday sought a reply. It will sit again. "
+            "A post shared by TV (@tv)  A post shared by TV (@tv)     After the strikes on May 7, the army replied.")
+    texts = [s.text for s in split_sentences(body)]
+    assert texts == ["Singer retires from playback", "NEW DELHI: The court on Thursday sought a reply.",
+                     "It will sit again.", "A post shared by TV (@tv)", "A post shared by TV (@tv)",
+                     "After the strikes on May 7, the army replied."]
+    assert all(body[s.start : s.end] == s.text for s in split_sentences(body))
+
+
+def test_two_spaces_inside_a_sentence_before_a_small_letter_do_not_split_it() -> None:
+    body = "The minister said  the talks would resume. Officials  agreed."
+    assert [s.text for s in split_sentences(body)] == ["The minister said  the talks would resume.", "Officials  agreed."]
