@@ -28,8 +28,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("month_year", re.compile(rf"\b{_MONTH},? \d{{4}}\b")),
     ("month_relative", re.compile(rf"\b{_MONTH} (?:last|this|next) year\b")),
     ("weekday", re.compile(rf"\b(?:(?:last|this|next|on|late|early) )?{_WEEKDAY}\b")),
-    ("year", re.compile(r"\b(?:in|since|around|by|until|of) ((?:19|20)\d{2})\b(?![-–]\d)")),
+    ("year", re.compile(r"\b(?:in|since|around|of) ((?:19|20)\d{2})\b(?![-–]\d)")),
 ]
+_BOUND = re.compile(r"\b(?:until|till|by)\s+$")
+"""A date after "until", "till" or "by" ends a span or sets a deadline ("rights until 2031", "elections by
+September 2024"): it is not when an event happened, so it dates no timeline event."""
 _RELATIVE_KINDS = {"day", "month_relative", "weekday"}
 _CLAUSE = re.compile(r",? (?:including|and|while|but) (?=the |a |an |[A-Z])|; ")
 
@@ -55,6 +58,8 @@ def find_date_phrases(text: str, published: dt.date | None) -> list[DatePhrase]:
             if any(start < e and s < end for s, e in taken):
                 continue
             if kind == "weekday" and re.match(r"(?:since|until)\b", text[max(0, start - 6):start].strip()):
+                continue
+            if _BOUND.search(text, max(0, start - 7), start):
                 continue
             taken.append((start, end))
             phrase = text[start:end]

@@ -93,3 +93,17 @@ def test_a_dated_fragment_is_no_event_but_a_dated_statement_is() -> None:
     events = build_timeline(candidates)
     assert [(e.date, e.event) for e in events] == [
         ("2026-02-27", "Militias shelled the river port on Feb. 27, the council said.")]
+
+
+@pytest.mark.parametrize("text", [
+    "The broadcaster holds the rights to the tournament until 2031.",
+    "The court ordered that elections be held by September 2024.",
+    "The border stays closed till March 3, 2026, officials said.",
+])
+def test_a_date_that_ends_a_span_or_sets_a_deadline_dates_no_event(text: str) -> None:
+    assert find_date_phrases(text, dt.date(2025, 8, 15)) == []
+
+
+def test_a_date_after_in_or_on_still_dates_its_event() -> None:
+    phrases = find_date_phrases("The talks began in 2019 and resumed on March 3, 2026.", dt.date(2026, 3, 5))
+    assert [(p.text, p.date) for p in phrases] == [("2019", "2019"), ("March 3, 2026", "2026-03-03")]
