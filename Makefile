@@ -58,9 +58,16 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check rag api evals tests
 
-# The seed eval against the committed baseline (what CI runs inside `make test`), with an HTML report.
+# The gates CI runs inside `make test`, with reports: the seed eval, retrieval on RGB noise, news2 questions and briefing.
+NEWS2 ?= ../shared/benchmarks/news2/news2_dev.jsonl
 eval: setup
-	$(BIN)/rag eval --gate evals/baseline.json --report reports/seed.html --out reports/seed.json
+	$(BIN)/rag eval --split test --gate evals/baseline.json --report reports/seed.html --out reports/seed.json
+	$(BIN)/rag eval --format rgb --setting noise --stage retrieval --gate evals/retrieval_baseline.json
+	$(BIN)/rag ingest $(NEWS2) --data-dir .rag/news2 --json > reports/news2-ingest.json
+	$(BIN)/rag eval --dataset evals/datasets/news2_golden.jsonl --corpus $(NEWS2) --data-dir .rag/news2 --split test \
+	  --boilerplate evals/datasets/news2_boilerplate.json --gate evals/news2_baseline.json --report reports/news2.html
+	$(BIN)/rag eval --format briefing --dataset evals/datasets/news2_briefing_golden.json --data-dir .rag/news2 \
+	  --split test --gate evals/news2_briefing_baseline.json --out reports/news2-briefing.json
 
 # Every figure in the README's Quality table: both local models, the LlamaIndex peer, RGB noise and conflict.
 quality: setup

@@ -44,9 +44,14 @@ def boilerplate_found(texts: Sequence[str], patterns: Sequence[BoilerplatePatter
 
 
 def boilerplate_rows(rows: Sequence[object], patterns: Sequence[BoilerplatePattern]) -> list[dict[str, str]]:
-    """Each answer (its text or a cited quote) of ``rows`` (:class:`evals.metrics.RowResult`) holding a pattern."""
+    """Each answer (its text or a cited quote) of ``rows`` (:class:`evals.metrics.RowResult`) holding a pattern.
+
+    A refusal's text is left out: it names the closest articles by their titles, which are the feed's metadata,
+    not text shown as an answer; the quotes it shows apart are searched like any other.
+    """
     found = []
     for row in rows:
-        texts = [str(getattr(row, "answer", "")), *(c.quote for c in getattr(row, "citations", {}).values())]
+        answer = [] if getattr(row, "refused", False) else [str(getattr(row, "answer", ""))]
+        texts = [*answer, *(c.quote for c in getattr(row, "citations", {}).values())]
         found += [{"row": str(getattr(row, "id", "")), **hit} for hit in boilerplate_found(texts, patterns)]
     return found

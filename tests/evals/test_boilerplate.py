@@ -14,11 +14,11 @@ from rag.types import Citation
 from tests.conftest import ROOT
 
 
-def _row(row_id: str, answer: str, quote: str) -> RowResult:
+def _row(row_id: str, answer: str, quote: str, refused: bool = False) -> RowResult:
     citation = Citation(article_id="a", title="t", outlet=None, published_at=None, url=None, chunk_id="a#0",
                         quote=quote, start=0, end=len(quote), support=1.0)
     return RowResult(id=row_id, question="q", expected=None, facts=[], sources=[], answerable=True, tags=[],
-                     answer=answer, mode="answer", refused=False, citations={1: citation}, passed=True)
+                     answer=answer, mode="answer", refused=refused, citations={1: citation}, passed=True)
 
 
 def test_exact_and_regex_patterns_are_found_case_sensitively() -> None:
@@ -31,8 +31,10 @@ def test_rows_are_searched_in_the_answer_and_every_quote() -> None:
     patterns = [BoilerplatePattern(id="sub", pattern="Subscribe now")]
     rows = [_row("clean", "The talks ended [1].", "The talks ended on Sunday."),
             _row("quote", "The talks ended [1].", "The talks ended. Subscribe now for more."),
-            _row("answer", "Subscribe now [1].", "Nothing.")]
-    assert [f["row"] for f in boilerplate_rows(rows, patterns)] == ["quote", "answer"]
+            _row("answer", "Subscribe now [1].", "Nothing."),
+            _row("refusal", "The closest passages (Subscribe now) do not answer.", "Nothing.", refused=True),
+            _row("refusal-quote", "The sources don't say.", "Subscribe now for more.", refused=True)]
+    assert [f["row"] for f in boilerplate_rows(rows, patterns)] == ["quote", "answer", "refusal-quote"]
 
 
 def test_the_news2_pattern_file_loads_and_a_bad_file_is_named(tmp_path: Path) -> None:
