@@ -27,11 +27,15 @@ from pydantic import BaseModel, Field
 from scipy.stats import binomtest
 
 from evals.datasets import DatasetError
-from evals.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from evals.metrics import HIGHER_IS_BETTER
+from evals.metrics import LOWER_IS_BETTER as _AGGREGATE_CEILINGS
 
 NEVER_TOLERATED = ("errors", "generation_failed", "strict_false_accepts", "true_contradicted")
 """Counts that no noise band excuses: the pipeline raised, the model produced nothing, the verifier accepted an
 edited claim of a class that must always be caught."""
+LOWER_IS_BETTER = (*_AGGREGATE_CEILINGS, "boilerplate_answers")
+"""Ceilings: the aggregate's lower-is-better metrics, and ``boilerplate_answers`` (added by ``rag eval
+--boilerplate``, :mod:`evals.boilerplate`)."""
 GATED_AT_ZERO = ("errors", "generation_failed")
 """Counts held at 0 in absolute terms: a question the pipeline raised on, or one the model failed to write (the
 answer fell back to quotes), fails the run even against a baseline that recorded some or does not list them."""

@@ -25,7 +25,7 @@ HIGHER_IS_BETTER = (
     "citation_precision", "evidence_precision", "evidence_recall", "citation_coverage", "support_rate",
 )
 LOWER_IS_BETTER = ("false_refusal_rate", "unsupported_entities", "errors", "generation_failed", "latency_p50_ms",
-                   "latency_p95_ms", "boilerplate_answers")
+                   "latency_p95_ms")
 METRIC_KEYS = HIGHER_IS_BETTER + LOWER_IS_BETTER
 
 

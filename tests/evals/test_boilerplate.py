@@ -44,3 +44,11 @@ def test_the_news2_pattern_file_loads_and_a_bad_file_is_named(tmp_path: Path) ->
     bad.write_text(json.dumps({"nothing": []}))
     with pytest.raises(DatasetError, match="bad.json"):
         load_boilerplate(bad)
+
+
+def test_the_gate_holds_boilerplate_answers_as_a_ceiling() -> None:
+    from evals.gate import Baseline, check
+
+    baseline = Baseline(dataset="d", model="m", why="test", metrics={"boilerplate_answers": 0})
+    assert check({"boilerplate_answers": 0}, baseline) == []
+    assert check({"boilerplate_answers": 1}, baseline) == ["boilerplate_answers: 1 is above the baseline 0.0"]
