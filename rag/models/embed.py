@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -32,13 +33,17 @@ class SentenceTransformerEmbedder:
         self.name = model
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu")
+        self._lock = threading.Lock()
+        """One encode at a time: the fast tokenizer sets its padding and truncation state on every call, so two
+        threads of one process (a service's request threads) must not encode at once."""
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
         return vectors.tolist()  # type: ignore[no-any-return]  # Python floats, ~10x faster than float() per value
 
 
@@ -62,21 +67,27 @@ class QueryCache:
         self.name = embedder.name
         self.size = size
         self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()  # request threads share the cache
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if len(texts) != 1:
             return self.inner.embed(texts)
         text = texts[0]
-        if text in self._vectors:
-            self._vectors.move_to_end(text)
-        else:
-            self._vectors[text] = self.inner.embed([text])[0]
-            if len(self._vectors) > self.size:
+        with self._lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return [vector]
+        vector = self.inner.embed([text])[0]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
-        return [self._vectors[text]]
+        return [vector]
 
     def clear(self) -> None:
-        self._vectors.clear()
+        with self._lock:
+            self._vectors.clear()
 
 
 @lru_cache(maxsize=2)
