@@ -57,7 +57,7 @@ def find_date_phrases(text: str, published: dt.date | None) -> list[DatePhrase]:
             start, end = match.span(1) if kind == "year" else match.span()
             if any(start < e and s < end for s, e in taken):
                 continue
-            if kind == "weekday" and re.match(r"(?:since|until)\b", text[max(0, start - 6):start].strip()):
+            if kind == "weekday" and re.match(r"since\b", text[max(0, start - 6):start].strip()):
                 continue
             if _BOUND.search(text, max(0, start - 7), start):
                 continue

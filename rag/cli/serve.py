@@ -22,6 +22,10 @@ ON_DISK_WORKERS = ("refusing to start {workers} workers on the on-disk index at 
                    "safe across processes (each worker would keep a stale copy of the index). Run one worker, or serve "
                    "the index from a Chroma server (chroma run --path DIR, then RAG_CHROMA_URL=http://HOST:PORT) and, "
                    "for conversations shared by the workers, RAG_DATABASE_URL=postgresql+psycopg://...")
+WORKER_HEALTHCHECK_S = 60
+"""How long uvicorn's supervisor waits for a worker to answer its ping before killing and restarting it. Its default
+(5 s) killed workers still loading the embedder and spaCy on a busy 2-core machine, and could kill one in the middle
+of a request: a worker that is slow is not a worker that is dead."""
 
 
 def is_loopback(host: str) -> bool:
@@ -58,12 +62,6 @@ def serve_command(
         raise fail(ON_DISK_WORKERS.format(workers=workers, path=settings.chroma_dir), code=2)
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="info", timeout_graceful_shutdown=10, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
-
-
-WORKER_HEALTHCHECK_S = 60
-"""How long uvicorn's supervisor waits for a worker to answer its ping before killing and restarting it. Its default
-(5 s) killed workers still loading the embedder and spaCy on a busy 2-core machine, and could kill one in the middle
-of a request: a worker that is slow is not a worker that is dead."""
 
 
 def _problem(loc: tuple[int | str, ...], message: str) -> str:
