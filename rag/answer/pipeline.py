@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rag.answer.answerable import READ_THRESHOLD, reads_as_answer
 from rag.answer.answertype import answers, is_multipart, missing_question_names
 from rag.answer.citations import (
     MARKER,
@@ -22,6 +23,7 @@ from rag.answer.citations import (
 )
 from rag.answer.evidence import format_evidence, select_evidence
 from rag.answer.followup import lacks_verb, resolve
+from rag.answer.reader import AnswerReader
 from rag.answer.timephrases import parse_time_phrase
 from rag.index.retrieve import HybridRetriever
 from rag.models.embed import Embedder
@@ -49,6 +51,8 @@ _ACCUSATION = re.compile(r"\b(accus\w*|alleg\w*|claim\w*|blam\w*)\b", re.I)
 _DENIAL = re.compile(r"\b(den(y|ies|ied|ial)|reject\w*|baseless|has not|did not|never)\b", re.I)
 
 OnSentence = Callable[[AnswerSentence, dict[int, Citation]], None]
+AnswerCheck = Callable[[str, str, str], bool]
+"""(question, sentence, the quotes it cites) → whether the sentence answers the question."""
 STAGES = {"rewrite": "rewriting", "retrieve": "retrieving", "select": "selecting", "generate": "writing",
           "verify": "verifying"}
 """Timed step → the stage :attr:`AskOptions.on_stage` is told (writing includes checking each sentence as it comes)."""
@@ -87,23 +91,43 @@ class Answerer:
     """Answers questions from the index with verified citations; never passes on an unsupported sentence."""
 
     def __init__(self, retriever: HybridRetriever, embedder: Embedder, chat: ChatModel,
-                 verifier: Verifier | None = None) -> None:
+                 verifier: Verifier | None = None, read_answers: bool = True,
+                 read_threshold: float | None = None) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.chat = chat
         self.verifier = verifier or Verifier(None)
+        self.read_answers = read_answers
+        """Whether the judge model reads the answer phrase (:mod:`rag.answer.answerable`) when it can."""
+        self.read_threshold = READ_THRESHOLD if read_threshold is None else read_threshold
+        self._check: AnswerCheck | None = None
 
     @classmethod
     def from_services(cls, services: Services) -> Answerer:
-        """The answerer with the configured verifier (rules plus the model judge)."""
-        return cls(services.retriever, services.embedder, services.chat, services.verifier)
+        """The answerer with the configured verifier (rules plus the model judge) and answer check."""
+        return cls(services.retriever, services.embedder, services.chat, services.verifier,
+                   read_answers=services.settings.answer_check == "reader",
+                   read_threshold=services.settings.answer_read_threshold)
+
+    @property
+    def check(self) -> AnswerCheck:
+        """The answer check: the judge reads the answer phrase when it can write; else the rule checks."""
+        if self._check is None:
+            judge = self.verifier.judge if self.read_answers else None
+            if judge is not None and hasattr(judge, "short_reply"):
+                reader = AnswerReader(judge)  # type: ignore[arg-type]
+                threshold = self.read_threshold
+                self._check = lambda q, s, quotes: reads_as_answer(q, s, quotes, reader, threshold)
+            else:
+                self._check = answers
+        return self._check
 
     def ask(self, question: str, options: AskOptions | None = None, on_sentence: OnSentence | None = None) -> Answer:
         """Answer ``question``; ``on_sentence`` sees each verified sentence as soon as it is ready."""
         timings: dict[str, float] = {}
         verifying = self.verifier.seconds
-        gate = _Gate(on_sentence)
         options = options or AskOptions()
+        gate = _Gate(on_sentence, self.check)
         answer = self._ask(normalize(question), options, gate, _Clock(timings, options.on_stage))
         timings["verification"] = round((self.verifier.seconds - verifying) * 1000, 1)
         answer.timings = timings
@@ -150,7 +174,7 @@ class Answerer:
         with clock("verify"):
             if raw is None:
                 return _refuse(base, f"The passages found ({_sources(evidence)}) do not answer the question.", evidence)
-            if not _answers(standalone, verified):
+            if not _answers(standalone, verified, self.check):
                 gate.discard()
                 verified = Verified(dropped=[*verified.dropped, *(s.text for s in verified.sentences)],
                                     contradicted=verified.contradicted, question=standalone)
@@ -158,7 +182,7 @@ class Answerer:
                 # passage that itself answers, and the runner-up when it answers too and is nearly as relevant.
                 pointed = [e for n in pointed_evidence(raw, evidence) for e in evidence if e.number == n]
                 candidates = pointed + [e for e in evidence[:3] if e not in pointed]
-                answering = [e for e in candidates if answers_alone(standalone, e)]
+                answering = [e for e in candidates if answers_alone(standalone, e, self.check)]
                 for item in answering[:2]:
                     same_kind = (item in pointed) == (answering[0] in pointed)
                     if item is answering[0] or (same_kind and item.relevance >= RUNNER_UP_SHARE * answering[0].relevance):
@@ -168,7 +192,8 @@ class Answerer:
                     return _refuse(base, f"The closest passages ({_sources(evidence)}) do not answer "
                                    f"{_describe(standalone, filters)}.", evidence)
                 base.mode = "quoted"
-            elif (second := second_passage(standalone, evidence, verified.cited_evidence_numbers())) is not None:
+            elif (second := second_passage(standalone, evidence, verified.cited_evidence_numbers(),
+                                           self.check)) is not None:
                 gate.add(quote_evidence(second, verified), verified)
             self._add_counter_claims(evidence, verified, gate)
         gate.open(verified)
@@ -261,8 +286,9 @@ class Answerer:
 class _Gate:
     """Holds verified sentences back until the answer is known not to be a refusal, then streams them."""
 
-    def __init__(self, on_sentence: OnSentence | None) -> None:
+    def __init__(self, on_sentence: OnSentence | None, check: AnswerCheck = answers) -> None:
         self.on_sentence = on_sentence
+        self.check = check
         self.held: list[AnswerSentence] = []
         self.is_open = False
 
@@ -271,7 +297,7 @@ class _Gate:
             self._emit(sentence, verified)
         else:
             self.held.append(sentence)
-            if verified.question and _answers(verified.question, verified):
+            if verified.question and _answers(verified.question, verified, self.check):
                 self.open(verified)
 
     def open(self, verified: Verified) -> None:
@@ -289,7 +315,7 @@ class _Gate:
             self.on_sentence(sentence, dict(verified.citations))
 
 
-def _answers(question: str, verified: Verified) -> bool:
+def _answers(question: str, verified: Verified, check: AnswerCheck = answers) -> bool:
     """Some verified sentence answers the question, and the cited passages name everyone the question names.
 
     Names are looked for in the cited sentence's chunk and article title too ("he alleged" in a passage about
@@ -303,13 +329,14 @@ def _answers(question: str, verified: Verified) -> bool:
     # A one-part question is answered by one sentence whose own passages name what it asks about: "How many
     # died in the harbour bombing?" is not answered by a death toll cited to a passage about another city.
     own_names = not is_multipart(question)
-    return any(answers(question, s.text, " ".join(quotes[n] for n in s.citations if n in quotes))
+    return any(check(question, s.text, " ".join(quotes[n] for n in s.citations if n in quotes))
                and not (own_names and missing_question_names(question, [passages[n] for n in s.citations
                                                                         if n in passages]))
                for s in verified.sentences)
 
 
-def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int]) -> Evidence | None:
+def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int],
+                   check: AnswerCheck = answers) -> Evidence | None:
     """A passage to quote beside a written answer, or ``None``.
 
     One of the three most relevant, not yet cited, that itself answers the question and is nearly as relevant
@@ -324,14 +351,14 @@ def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int])
     for item in evidence[:3]:
         if item.number in cited or item.relevance < RUNNER_UP_SHARE * max(relevance):
             continue
-        if answers_alone(question, item):
+        if answers_alone(question, item, check):
             return item
     return None
 
 
-def answers_alone(question: str, item: Evidence) -> bool:
+def answers_alone(question: str, item: Evidence, check: AnswerCheck = answers) -> bool:
     """The evidence sentence answers the question by itself, and its article names what the question names."""
-    return answers(question, item.text, item.text) and not missing_question_names(
+    return check(question, item.text, item.text) and not missing_question_names(
         question, [f"{item.title} {item.context or item.text}"])
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from rag.models.llm import Message
 
 
 class KeywordJudge:
@@ -31,3 +33,28 @@ class FunctionJudge:
         self.calls += 1
         self.asked.append((claim, passage))
         return self.score(claim, passage)
+
+
+class FunctionReader(FunctionJudge):
+    """Fake for unit tests of the answer reader: ``reply(question, passage)`` is the reply, P(NONE) follows from it.
+
+    Also a judge (``p_yes`` is ``score``), so one fake can stand behind a :class:`rag.verify.Verifier` and the
+    reader alike, as the local judge model does.
+    """
+
+    name = "reader-fake"
+
+    def __init__(self, reply: Callable[[str, str], str], score: Callable[[str, str], float] | None = None,
+                 p_none: float | None = None) -> None:
+        super().__init__(score or (lambda claim, passage: 1.0))
+        self.reply, self.p_none, self.read = reply, p_none, []
+
+    def short_reply(self, messages: Sequence[Message], max_tokens: int, watch: Sequence[str]) -> tuple[str, float]:
+        self.calls += 1
+        user = messages[-1]["content"]
+        passage = user.split("<passage>\n", 1)[1].split("\n</passage>", 1)[0]
+        question = user.split("Question: ", 1)[1].splitlines()[0]
+        self.read.append((question, passage))
+        text = self.reply(question, passage)
+        none = any(text.startswith(w.strip()) for w in watch)
+        return text, self.p_none if self.p_none is not None else float(none)

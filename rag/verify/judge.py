@@ -28,6 +28,14 @@ class EntailmentJudge(Protocol):
     def p_yes(self, claim: str, passage: str) -> float: ...
 
 
+class ShortReader(Protocol):
+    """A judge that can also write a short greedy reply (the answer reader, :mod:`rag.answer.reader`, uses it)."""
+
+    def short_reply(self, messages: Sequence[Message], max_tokens: int, watch: Sequence[str]) -> tuple[str, float]:
+        """The greedy reply, and the probability that its first token begins one of ``watch``."""
+        ...
+
+
 def judge_messages(claim: str, passage: str) -> list[Message]:
     safe = passage.replace("<", "‹").replace(">", "›")
     return [
@@ -68,15 +76,42 @@ class LlamaCppJudge:
         return sorted(set(ids))
 
     def p_yes(self, claim: str, passage: str) -> float:
+        self.calls += 1
+        logits = self._evaluate(_chatml(judge_messages(claim, passage)), "claim and passage")
+        top = float(logits.max())
+        yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
+        no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
+        return yes / (yes + no) if yes + no > 0 else 0.0
+
+    def short_reply(self, messages: Sequence[Message], max_tokens: int, watch: Sequence[str]) -> tuple[str, float]:
+        """Greedy decoding of at most ``max_tokens``; ``watch``'s share of the first token's distribution."""
         import numpy as np
 
         self.calls += 1
-        prompt = _chatml(judge_messages(claim, passage))
+        llama: Any = self._llama
+        logits = self._evaluate(_chatml(messages), "question and passage")
+        probs = np.exp(logits - logits.max())
+        first = float(sum(probs[i] for i in self._first_ids(watch)) / probs.sum())
+        stop = {llama.token_eos(), *llama.tokenize(b"<|im_end|>", add_bos=False, special=True)}
+        out: list[int] = []
+        for _ in range(max_tokens):
+            token = int(np.argmax(logits))
+            if token in stop or llama.n_tokens >= llama.n_ctx() - 1:
+                break
+            out.append(token)
+            llama.eval([token])
+            logits = self._last_logits()
+        return llama.detokenize(out).decode("utf-8", errors="ignore"), first
+
+    def _first_ids(self, words: Sequence[str]) -> set[int]:
+        return {self._llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words if w}
+
+    def _evaluate(self, prompt: str, what: str) -> Any:
+        """Evaluate ``prompt``, reusing the prefix already evaluated (the system prompt); the last logits."""
         llama: Any = self._llama
         tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
         if len(tokens) >= llama.n_ctx():
-            raise LLMError("claim and passage are too long for the judge's context")
-        # Reuse the evaluated prefix (the system prompt) from the previous call.
+            raise LLMError(f"{what} are too long for the judge's context")
         prefix = 0
         for a, b in zip(llama.input_ids[: llama.n_tokens], tokens[:-1]):
             if a != b:
@@ -84,12 +119,14 @@ class LlamaCppJudge:
             prefix += 1
         llama.n_tokens = prefix
         llama.eval(tokens[prefix:])
-        # Only the last position's logits are kept (no logits_all: that would cost vocab × tokens floats).
-        logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
-        top = float(np.max(logits))
-        yes = sum(math.exp(float(logits[i]) - top) for i in self._yes_ids)
-        no = sum(math.exp(float(logits[i]) - top) for i in self._no_ids)
-        return yes / (yes + no) if yes + no > 0 else 0.0
+        return self._last_logits()
+
+    def _last_logits(self) -> Any:
+        """Only the last position's logits are kept (no logits_all: that would cost vocab × tokens floats)."""
+        import numpy as np
+
+        llama: Any = self._llama
+        return np.array(np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)), dtype=np.float64)
 
 
 def _chatml(messages: Sequence[Message]) -> str:
@@ -126,3 +163,24 @@ class OpenAIJudge:
             return _p_from_logprobs(candidates)
         reply = (choice.message.content or "").strip().lower()
         return 1.0 if reply.startswith("yes") else 0.0
+
+    def short_reply(self, messages: Sequence[Message], max_tokens: int, watch: Sequence[str]) -> tuple[str, float]:
+        """The endpoint's greedy reply; ``watch``'s share of its first token from ``top_logprobs`` (else 0 or 1)."""
+        import openai
+
+        self.calls += 1
+        try:
+            response = self._client.chat.completions.create(
+                model=self._model, messages=list(messages), max_tokens=max_tokens, temperature=0.0,
+                logprobs=True, top_logprobs=10,
+            )
+        except openai.APIError as exc:
+            raise LLMError(f"the judge endpoint failed: {exc}") from exc
+        choice = response.choices[0]
+        reply = choice.message.content or ""
+        content = getattr(choice.logprobs, "content", None) if choice.logprobs else None
+        if content and content[0].top_logprobs:
+            first = sum(math.exp(t.logprob) for t in content[0].top_logprobs
+                        if t.token.strip() and any(w.startswith(t.token.strip()) for w in watch))
+            return reply, min(1.0, first)
+        return reply, float(any(reply.strip().startswith(w) for w in watch))
