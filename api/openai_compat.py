@@ -197,6 +197,9 @@ def answer_markdown(answer: Answer) -> str:
     return " ".join(sentence_markdown(s) for s in answer.sentences)
 
 
+DISAGREE_NOTE = "The sources disagree: each answer above is quoted with its source."
+
+
 def sources_markdown(answer: Answer) -> str:
     """The "Sources:" list appended to the content, one ``- [n] …`` item per source (or a refusal's related passages)."""
     if answer.refused:
@@ -207,7 +210,8 @@ def sources_markdown(answer: Answer) -> str:
     if not answer.citations:
         return ""
     items = [f"- [{n}] {_source(c)}" for n, c in answer.citations.items()]
-    return "\n\nSources:\n" + "\n".join(items)
+    note = "\n\n" + DISAGREE_NOTE if answer.disagree else ""
+    return note + "\n\nSources:\n" + "\n".join(items)
 
 
 def _source(citation: Citation) -> str:

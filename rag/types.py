@@ -195,6 +195,9 @@ class Answer(BaseModel):
     """Model sentences a cited quote contradicts (negation, roles, numbers…), with the reason; never shown."""
     related: list[Citation] = Field(default_factory=list)
     """On a refusal: the closest passages found, shown apart as "related passages, not an answer"."""
+    disagree: bool = False
+    """The passages give different answers (another name, number or date): each side is quoted and cited, and the
+    text opens "The sources disagree." instead of picking one."""
     filters: SearchFilters = Field(default_factory=SearchFilters)
     retrieved: list[str] = Field(default_factory=list)
     """Chunk ids the search returned, best first (what the evidence was chosen from)."""

@@ -218,6 +218,9 @@ function renderAnswer(shell, answer, streamed) {
     shell.body.replaceChildren();
     for (const sentence of answer.sentences) appendSentence(shell, sentence, answer.citations);
   }
+  if (answer.disagree) {
+    shell.bubble.append(el("p", "note disagree", "The sources disagree: each answer above is quoted with its source."));
+  }
   renderSourceList(shell, answer.citations);
   if (answer.mode === "quoted") {
     shell.bubble.append(el("p", "note", "Quoted from the articles: the model's own sentences could not be verified."));

@@ -8,17 +8,24 @@ the reader copied as the answer, with a score at or above ``READ_THRESHOLD``, an
   body or country for *who*, a place for *where*, a date or time for *when*, a number for *how many*;
 - is what the written sentence says (one of its content words, or the same number, is in the sentence);
 
-and the quote does not reverse the question's actor and target (a veto from the parse). Without a reader
-(``verifier_judge = "off"``) the rule checks of :mod:`rag.answer.answertype` decide.
+and the quote does not reverse the question's actor and target (a veto from the parse). An open question (no
+asked type) is also answered when the rule checks of :mod:`rag.answer.answertype` pass: on the tune halves the
+reader said NONE to a third of the gold quotes of open questions and to none of the distractors' passages, while
+for typed questions it accepted 19 of 21 gold quotes against the rules' 16. Without a reader
+(``verifier_judge = "off"``) the rule checks decide alone.
 """
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc, Span, Token
 
+from rag.answer.answertype import answers
 from rag.answer.reader import AnswerReader, Reading
+from rag.nlp.numbers import quantities, same_amount
 from rag.nlp.parse import parse
-from rag.text import numbers_in
+from rag.text import dates_in, numbers_in
 from rag.verify.rules import roles_reversed
 
 READ_THRESHOLD = 0.5
@@ -113,18 +120,59 @@ def phrase_span(reading: Reading, quotes: str) -> Span | None:
     return parse(quotes).char_span(reading.start, reading.start + len(reading.phrase), alignment_mode="expand")
 
 
-def reads_as_answer(question: str, sentence: str, quotes: str, reader: AnswerReader,
-                    threshold: float = READ_THRESHOLD) -> bool:
-    """Whether ``sentence``, backed by ``quotes``, answers ``question`` (see the module's checks)."""
+def answer_phrase(question: str, quotes: str, reader: AnswerReader, threshold: float = READ_THRESHOLD) -> Span | None:
+    """The phrase of ``quotes`` that answers ``question`` (read, verbatim, new, of the asked type), or ``None``."""
     if not quotes.strip() or roles_reversed(question, quotes):
-        return False
+        return None
     reading = reader.read(question, quotes)
     span = phrase_span(reading, quotes)
-    if span is None or reading.score < threshold:
-        return False
-    if _in_question(span, parse(question)):
-        return False
+    if span is None or reading.score < threshold or _in_question(span, parse(question)):
+        return None
     labels = expected_labels(question)
     if labels is not None and not _typed(span, labels):
-        return False
-    return sentence == quotes or _said(span, sentence)
+        return None
+    return span
+
+
+def reads_as_answer(question: str, sentence: str, quotes: str, reader: AnswerReader,
+                    threshold: float = READ_THRESHOLD) -> bool:
+    """Whether ``sentence``, backed by ``quotes``, answers ``question`` (see the module's checks).
+
+    A question that asks for a name, place, date or number is answered only by what the reader finds; an open one
+    ("what did X say", "how did Y respond", yes/no) by the reader's phrase or, where the 1.5B reader says NONE to a
+    quote that does answer (a third of such gold quotes on the tune halves), by the rule checks' topic test.
+    """
+    span = answer_phrase(question, quotes, reader, threshold)
+    if span is not None and (sentence == quotes or _said(span, sentence)):
+        return True
+    return expected_labels(question) is None and answers(question, sentence, quotes)
+
+
+def _years(text: str) -> set[str]:
+    return set(re.findall(r"\b(?:1[89]|20)\d\d\b", text))
+
+
+def _named(span: Span) -> set[str]:
+    """The names in a phrase: proper nouns and words of named entities that are not dates or numbers."""
+    names = {t.lower_ for t in span if t.pos_ == "PROPN" and not t.like_num}
+    for ent in span.doc.ents:
+        if ent.start < span.end and span.start < ent.end and ent.label_ not in _TIMES | _AMOUNTS | {"ORDINAL"}:
+            names |= {t.lower_ for t in ent if not (t.is_stop or t.is_punct)}
+    return names
+
+
+def different_answers(a: Span, b: Span) -> bool:
+    """Two answer phrases that cannot both be the answer: numbers, or names, on both sides and none shared.
+
+    "Facebook" and "Apple", "19 billion" and "22 billion", "2014" and "2016" differ; "Facebook" and "Facebook Inc.",
+    "2014" and "February 2014", or two phrases without a name or number (paraphrase, not disagreement) do not.
+    """
+    amounts_a, amounts_b = quantities(parse(a.text)), quantities(parse(b.text))
+    if amounts_a and amounts_b:
+        return not any(same_amount(x, y) for x in amounts_a for y in amounts_b)
+    for found in (_years, dates_in):
+        dates_a, dates_b = found(a.text), found(b.text)
+        if dates_a and dates_b:
+            return not dates_a & dates_b
+    names_a, names_b = _named(a), _named(b)
+    return bool(names_a and names_b) and not names_a & names_b

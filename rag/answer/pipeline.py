@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.answer.answerable import READ_THRESHOLD, reads_as_answer
+from rag.answer.answerable import READ_THRESHOLD, answer_phrase, different_answers, reads_as_answer
 from rag.answer.answertype import answers, is_multipart, missing_question_names
 from rag.answer.citations import (
     MARKER,
@@ -42,6 +42,12 @@ MIN_RELEVANCE = 0.35
 Tuned on the golden set's tune split. It is only a first cut: what is shown must also pass the answer checks
 (``rag.answer.answertype``), so the floor can sit low enough not to refuse plainly worded answerable questions."""
 RELATED_PASSAGES = 3
+DISAGREE = "The sources disagree."
+"""Opens an answer that quotes passages giving different answers to the question (each side cited)."""
+OTHER_ANSWER_SHARE = 0.8
+"""A passage may give another answer when its relevance is at least this share of the best cited passage's."""
+OTHER_ANSWERS_READ = 3
+"""Uncited passages the reader reads for another answer (most relevant first)."""
 NOT_FOUND = "NOT IN SOURCES"
 RUNNER_UP_SHARE = 0.9
 """The quoted fallback also quotes the second passage that answers when its relevance is at least this share of the
@@ -101,6 +107,7 @@ class Answerer:
         """Whether the judge model reads the answer phrase (:mod:`rag.answer.answerable`) when it can."""
         self.read_threshold = READ_THRESHOLD if read_threshold is None else read_threshold
         self._check: AnswerCheck | None = None
+        self._reader: AnswerReader | None = None
 
     @classmethod
     def from_services(cls, services: Services) -> Answerer:
@@ -115,7 +122,7 @@ class Answerer:
         if self._check is None:
             judge = self.verifier.judge if self.read_answers else None
             if judge is not None and hasattr(judge, "short_reply"):
-                reader = AnswerReader(judge)  # type: ignore[arg-type]
+                reader = self._reader = AnswerReader(judge)  # type: ignore[arg-type]
                 threshold = self.read_threshold
                 self._check = lambda q, s, quotes: reads_as_answer(q, s, quotes, reader, threshold)
             else:
@@ -195,9 +202,10 @@ class Answerer:
             elif (second := second_passage(standalone, evidence, verified.cited_evidence_numbers(),
                                            self.check)) is not None:
                 gate.add(quote_evidence(second, verified), verified)
+            base.disagree = self._add_other_answer(standalone, evidence, verified, gate)
             self._add_counter_claims(evidence, verified, gate)
         gate.open(verified)
-        base.text = verified.render()
+        base.text = (DISAGREE + " " if base.disagree else "") + verified.render()
         base.sentences, base.citations, base.dropped = verified.sentences, verified.citations, verified.dropped
         base.contradicted = verified.contradicted
         return base
@@ -235,6 +243,36 @@ class Answerer:
         sentence = verify_sentence(draft, evidence, verified, self.verifier)
         if sentence is not None:
             gate.add(sentence, verified)
+
+    def _add_other_answer(self, question: str, evidence: list[Evidence], verified: Verified, gate: _Gate) -> bool:
+        """Whether the sources disagree: two cited quotes, or a cited one and a nearly-as-relevant passage, answer differently.
+
+        The reader reads each cited answer and up to ``OTHER_ANSWERS_READ`` uncited passages; a passage whose
+        answer phrase differs from every cited one (:func:`rag.answer.answerable.different_answers`) is quoted
+        beside them, and the answer says the sources disagree instead of picking a side.
+        """
+        reader = self._reader
+        if reader is None or not verified.sentences:
+            return False
+        quotes = {n: c.quote for n, c in verified.citations.items()}
+        given = [span for s in verified.sentences
+                 if (span := answer_phrase(question, " ".join(quotes[n] for n in s.citations if n in quotes), reader,
+                                           self.read_threshold)) is not None]
+        if any(different_answers(x, y) for i, x in enumerate(given) for y in given[i + 1:]):
+            return True  # the quotes already cited give different answers (a runner-up quoted beside the first)
+        cited_numbers = verified.cited_evidence_numbers()
+        cited = [e.relevance for e in evidence if e.number in cited_numbers]
+        if not given or not cited:
+            return False
+        floor = max(MIN_RELEVANCE, OTHER_ANSWER_SHARE * max(cited))
+        others = [e for e in evidence if e.number not in cited_numbers and e.relevance >= floor]
+        for item in others[:OTHER_ANSWERS_READ]:
+            span = answer_phrase(question, item.text, reader, self.read_threshold)
+            if span is not None and all(different_answers(span, g) for g in given) and not missing_question_names(
+                    question, [f"{item.title} {item.context or item.text}"]):
+                gate.add(quote_evidence(item, verified), verified)
+                return True
+        return False
 
     def _add_counter_claims(self, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
         """When the answer carries an accusation and the evidence a denial (or the reverse), give both."""

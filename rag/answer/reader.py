@@ -8,6 +8,7 @@ threshold chosen on the tune split trades false refusals against distractors ans
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from dataclasses import dataclass
@@ -44,14 +45,60 @@ def read_messages(question: str, passage: str) -> list[Message]:
     ]
 
 
-def locate(phrase: str, passage: str) -> tuple[int, int] | None:
-    """Where ``phrase`` occurs in ``passage``: case and runs of white space aside, end punctuation trimmed."""
-    words = re.findall(r"\S+", normalize(phrase).strip().strip("\"'“”‘’").rstrip(".,;:!?"))
+_SAME_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
+"""Typographic quotes and dashes read as their plain forms (one character for one, so offsets hold)."""
+_PARTS = re.compile(r"\s*(?:[,;]\s*(?:and\s+)?|\s+and\s+)")
+FUZZY_RATIO = 0.85
+"""A reply of two or more words that is this close (characters, difflib) to a stretch of the passage points at it."""
+
+
+def _plain(text: str) -> str:
+    return normalize(text).translate(_SAME_MARKS)
+
+
+def _exact(phrase: str, passage: str) -> tuple[int, int] | None:
+    words = re.findall(r"\S+", _plain(phrase).strip().strip("\"'").rstrip(".,;:!?"))
     if not words:
         return None
     pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-    match = re.search(pattern, normalize(passage), re.IGNORECASE)
+    match = re.search(pattern, _plain(passage), re.IGNORECASE)
     return (match.start(), match.end()) if match else None
+
+
+def _near(phrase: str, passage: str) -> tuple[int, int] | None:
+    """The stretch of the passage with as many words as ``phrase`` that is closest to it, if close enough."""
+    wanted = _plain(phrase).strip().strip("\"'").rstrip(".,;:!?").lower()
+    size = len(wanted.split())
+    if size < 2:
+        return None
+    plain = _plain(passage).lower()
+    tokens = list(re.finditer(r"\S+", plain))
+    best, where = 0.0, None
+    for i in range(len(tokens) - size + 1):
+        start = tokens[i].start()
+        stretch = plain[start : tokens[i + size - 1].end()].rstrip(".,;:!?")
+        ratio = difflib.SequenceMatcher(None, wanted, stretch).ratio()
+        if ratio > best:
+            best, where = ratio, (start, start + len(stretch))
+    return where if best >= FUZZY_RATIO else None
+
+
+def locate(phrase: str, passage: str) -> tuple[int, int] | None:
+    """Where the reply points in ``passage``, or ``None``.
+
+    The phrase itself (case, white space, typographic quotes and end punctuation aside), else a stretch within
+    ``FUZZY_RATIO`` of it, else, for a list the model joined from the passage ("A, B and C"), the first item when
+    every item is there.
+    """
+    found = _exact(phrase, passage) or _near(phrase, passage)
+    if found is not None:
+        return found
+    parts = [p for p in _PARTS.split(phrase) if p.strip()]
+    if len(parts) > 1:
+        spans = [_exact(p, passage) or _near(p, passage) for p in parts]
+        if all(spans):
+            return spans[0]
+    return None
 
 
 class AnswerReader:

@@ -62,6 +62,8 @@ def ask(
             for citation in answer.related:
                 console.print(Text(f"  “{citation.quote}” — {source_line(citation)}"))
         return
+    if answer.disagree:
+        console.print(Text("The sources disagree: each answer above is quoted with its source.", style="yellow"))
     console.print()
     for number, citation in answer.citations.items():
         console.print(Text.assemble((f"[{number}]", "cyan"), " ", source_line(citation)))

@@ -12,6 +12,7 @@ from rag.answer.answerable import READ_THRESHOLD, expected_labels, reads_as_answ
 from rag.answer.reader import AnswerReader, locate
 from rag.models.llm import LLMError
 from rag.testing.judge import FunctionReader
+from tests.rag.conftest import evidence_number
 
 
 def copying(*candidates: str):
@@ -127,8 +128,10 @@ def test_the_phrase_is_located_whatever_its_case_spacing_and_end_punctuation() -
 
 
 def names_then_number(question: str, passage: str) -> str:
-    """A reader fake that reads as a careful reader would, from the text: the passage must name every capitalised
-    word the question names (past its first word), and then its first number is the answer; else NONE."""
+    """A reader fake that reads the text: the first number, if the passage names what the question names.
+
+    Every capitalised word of the question past its first must be in the passage; else the reply is NONE.
+    """
     import re
 
     asked = [w for w in re.findall(r"\b[A-Z]\w+", question)[1:]]
@@ -169,3 +172,79 @@ def test_without_a_reader_the_rule_checks_decide(seed_index) -> None:
     no_reading = Answerer(seed_index, seed_index.embedder, QueueModel([]), Verifier(FunctionReader(copying())),
                           read_answers=False)
     assert no_reading.check is answers
+
+
+@pytest.mark.parametrize(("a", "b", "differ"), [
+    (("Facebook acquired WhatsApp in 2014.", "Facebook"), ("Apple acquired WhatsApp in 2016.", "Apple"), True),
+    (("The deal was worth 19 billion dollars.", "19 billion dollars"),
+     ("The deal was worth 22 billion dollars.", "22 billion dollars"), True),
+    (("Facebook acquired WhatsApp.", "Facebook"), ("Facebook Inc. acquired WhatsApp.", "Facebook Inc."), False),
+    (("The truce began in February 2014.", "February 2014"), ("The truce began in 2014.", "2014"), False),
+    (("The talks were productive.", "productive"), ("The talks were useful.", "useful"), False),
+])
+def test_two_answers_differ_only_by_names_or_numbers_neither_shares(a, b, differ: bool) -> None:
+    from rag.answer.answerable import different_answers
+    from rag.nlp.parse import parse
+
+    def phrase(text: str, words: str):
+        start = text.index(words)
+        return parse(text).char_span(start, start + len(words))
+
+    assert different_answers(phrase(*a), phrase(*b)) is differ
+
+
+@pytest.fixture(scope="module")
+def buyers_index(tmp_path_factory, real_embedder):
+    """Two short articles that name different buyers for the same company, in a real Chroma with the real embedder."""
+    from rag.index.ingest import ingest_paths
+    from rag.index.retrieve import HybridRetriever
+    from rag.index.store import Store
+    from tests.conftest import make_settings
+
+    folder = tmp_path_factory.mktemp("buyers")
+    (folder / "one.md").write_text("---\ntitle: Messaging deal\noutlet: Wire One\ndate: 2014-02-20\n---\n"
+                                   "Facebook acquired the messaging app WhatsApp for 19 billion dollars. "
+                                   "The founders will stay on.\n")
+    (folder / "two.md").write_text("---\ntitle: Messaging takeover\noutlet: Wire Two\ndate: 2014-02-21\n---\n"
+                                   "Apple acquired the messaging app WhatsApp in a surprise deal. "
+                                   "Analysts were divided.\n")
+    settings = make_settings(tmp_path_factory.mktemp("buyers-data") / "data")
+    store = Store(settings)
+    assert len(ingest_paths([folder], store, real_embedder, settings).added) == 2
+    return HybridRetriever(store, real_embedder, settings.max_chunks_per_article)
+
+
+def test_passages_that_name_different_answers_are_both_quoted(buyers_index) -> None:
+    from rag.answer.pipeline import DISAGREE, Answerer
+    from rag.testing.llm import FunctionModel
+    from rag.verify import Verifier
+
+    def reply(messages) -> str:  # the model picks one side
+        n = evidence_number(messages, "Apple acquired")
+        return f"Apple acquired WhatsApp. [{n}]"
+
+    def first_capitalised_subject(question: str, passage: str) -> str:  # reads the buyer off the passage
+        return passage.split()[0] if " acquired " in passage else "NONE"
+
+    fake = FunctionReader(first_capitalised_subject)
+    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake)).ask(
+        "Which company acquired WhatsApp?")
+    assert answer.disagree and answer.text.startswith(DISAGREE), answer.text
+    quotes = " ".join(c.quote for c in answer.citations.values())
+    assert "Facebook acquired" in quotes and "Apple acquired" in quotes
+
+    agreeing = FunctionReader(lambda q, p: "WhatsApp" if "WhatsApp" in p else "NONE")
+    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(agreeing)).ask(
+        "What did Apple acquire?")
+    assert not answer.disagree and not answer.text.startswith(DISAGREE)
+
+
+def test_an_open_question_falls_back_to_the_topic_check_a_typed_one_does_not() -> None:
+    from rag.answer.answertype import answers
+
+    quote = "The ministry said the port would reopen once the mines were cleared, officials in Odesa said on Monday."
+    silent = reader_of()  # the reader says NONE to everything
+    open_question = "What did the ministry say about reopening the port?"
+    assert answers(open_question, quote, quote) and reads_as_answer(open_question, quote, quote, silent)
+    typed = "When will the port reopen?"
+    assert not reads_as_answer(typed, quote, quote, silent)
