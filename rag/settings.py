@@ -67,9 +67,11 @@ class Settings(BaseSettings):
     paraphrases from edited claims where the 0.5B does so only on average (see the claims benchmark)."""
     verifier_threshold: float = Field(default=0.5, ge=0, le=1)
     """The judge's P(yes) at or above which an undecided sentence counts as supported (tuned on the claims tune split)."""
-    answer_check: Literal["reader", "rules"] = "reader"
-    """How an answer is known to answer: the judge model copies the answer phrase from the quote (``reader``, checked
-    against the parse, :mod:`rag.answer.answerable`), or the older rule checks (``rules``, :mod:`rag.answer.answertype`)."""
+    answer_check: Literal["reader", "rules"] = "rules"
+    """How an answer is known to answer: the rule checks (``rules``, :mod:`rag.answer.answertype`), or the judge model
+    copying the answer phrase from the quote, checked against the parse, with sources that answer differently both
+    quoted (``reader``, :mod:`rag.answer.answerable`). ``reader`` is opt-in: on the seed test half it raised fact
+    accuracy and correct refusals but lowered evidence precision below the gated baseline (README, Quality)."""
     answer_read_threshold: float | None = Field(default=None, ge=0, le=1)
     """The reader's P(not NONE) at or above which its phrase is the answer (None: ``rag.answer.answerable.READ_THRESHOLD``,
     chosen on the tune split)."""

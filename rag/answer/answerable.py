@@ -11,8 +11,8 @@ the reader copied as the answer, with a score at or above ``READ_THRESHOLD``, an
 and the quote does not reverse the question's actor and target (a veto from the parse). An open question (no
 asked type) is also answered when the rule checks of :mod:`rag.answer.answertype` pass: on the tune halves the
 reader said NONE to a third of the gold quotes of open questions and to none of the distractors' passages, while
-for typed questions it accepted 19 of 21 gold quotes against the rules' 16. Without a reader
-(``verifier_judge = "off"``) the rule checks decide alone.
+for typed questions it accepted 19 of 21 gold quotes against the rules' 16. Opt-in (``RAG_ANSWER_CHECK=reader``):
+by default, and without a judge (``verifier_judge = "off"``), the rule checks decide alone.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ class Answerer:
     """Answers questions from the index with verified citations; never passes on an unsupported sentence."""
 
     def __init__(self, retriever: HybridRetriever, embedder: Embedder, chat: ChatModel,
-                 verifier: Verifier | None = None, read_answers: bool = True,
+                 verifier: Verifier | None = None, read_answers: bool = False,
                  read_threshold: float | None = None) -> None:
         self.retriever = retriever
         self.embedder = embedder

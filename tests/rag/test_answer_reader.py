@@ -153,12 +153,14 @@ def test_the_answerer_asks_the_reader_and_refuses_a_distractor_it_does_not_answe
 
     question = "How much aid has China pledged to Afghanistan?"
     fake = FunctionReader(names_then_number)
-    answer = Answerer(seed_index, seed_index.embedder, FunctionModel(reply), Verifier(fake)).ask(question)
+    answer = Answerer(seed_index, seed_index.embedder, FunctionModel(reply), Verifier(fake),
+                      read_answers=True).ask(question)
     assert answer.refused and fake.read, answer.text
     assert any("23 million" in passage for _, passage in fake.read)
 
     asked = "How many people rely on aid in Afghanistan, according to OCHA?"
-    answered = Answerer(seed_index, seed_index.embedder, FunctionModel(reply), Verifier(fake)).ask(asked)
+    answered = Answerer(seed_index, seed_index.embedder, FunctionModel(reply), Verifier(fake),
+                        read_answers=True).ask(asked)
     assert not answered.refused and "23 million" in answered.text
 
 
@@ -168,10 +170,12 @@ def test_without_a_reader_the_rule_checks_decide(seed_index) -> None:
     from rag.testing.llm import QueueModel
     from rag.verify import Verifier
 
-    assert Answerer(seed_index, seed_index.embedder, QueueModel([])).check is answers
-    no_reading = Answerer(seed_index, seed_index.embedder, QueueModel([]), Verifier(FunctionReader(copying())),
-                          read_answers=False)
-    assert no_reading.check is answers
+    assert Answerer(seed_index, seed_index.embedder, QueueModel([]), read_answers=True).check is answers  # no judge
+    by_default = Answerer(seed_index, seed_index.embedder, QueueModel([]), Verifier(FunctionReader(copying())))
+    assert by_default.check is answers  # the reader is opt-in (RAG_ANSWER_CHECK=reader)
+    reading = Answerer(seed_index, seed_index.embedder, QueueModel([]), Verifier(FunctionReader(copying())),
+                       read_answers=True)
+    assert reading.check is not answers
 
 
 @pytest.mark.parametrize(("a", "b", "differ"), [
@@ -227,14 +231,15 @@ def test_passages_that_name_different_answers_are_both_quoted(buyers_index) -> N
         return passage.split()[0] if " acquired " in passage else "NONE"
 
     fake = FunctionReader(first_capitalised_subject)
-    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake)).ask(
+    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake), read_answers=True).ask(
         "Which company acquired WhatsApp?")
     assert answer.disagree and answer.text.startswith(DISAGREE), answer.text
     quotes = " ".join(c.quote for c in answer.citations.values())
     assert "Facebook acquired" in quotes and "Apple acquired" in quotes
 
     agreeing = FunctionReader(lambda q, p: "WhatsApp" if "WhatsApp" in p else "NONE")
-    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(agreeing)).ask(
+    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(agreeing),
+                      read_answers=True).ask(
         "What did Apple acquire?")
     assert not answer.disagree and not answer.text.startswith(DISAGREE)
 
