@@ -151,9 +151,9 @@ class ModelRun:
 def forget_prompt_cache(chat: ChatModel) -> None:
     """Make llama.cpp evaluate the next prompt from scratch, so every timed call pays the same prompt cost."""
     inner = getattr(chat, "inner", chat)
-    llama = getattr(inner, "_llama", None)
-    if llama is not None:
-        llama.reset()
+    forget = getattr(inner, "forget", None)
+    if forget is not None:
+        forget()
 
 
 def run_model(chat: ChatModel, messages: Sequence[Message], max_tokens: int) -> ModelRun:

@@ -22,6 +22,8 @@ from rag.answer.pipeline import Answerer, AskOptions
 from rag.index.corpus import article_from_row, read_sources
 from rag.index.ingest import ingest_items
 from rag.index.store import Store
+from rag.models.llm import Message
+from rag.models.prompts import render_prompt
 from rag.services import Services
 from rag.settings import Settings
 from rag.types import Article, ItemError, ItemWarning
@@ -47,6 +49,13 @@ class AnswerTiming(BaseModel):
     """The bare model on the recorded prompt, run again with a cold prompt cache (``None`` in ``--quick``)."""
     same_output: bool | None = None
     """Whether the replay produced the text the pipeline streamed (greedy decoding: it should)."""
+    kept_model_first_token_s: float | None = None
+    """The same question again, after a follow-up's rewrite prompt took the model's cache, with the answer prompt's
+    lead (instructions, worked examples) kept (:mod:`rag.models.kept_prefix`): its time to the first token."""
+    kept_first_sentence_s: float | None = None
+    """From ``ask`` to the first verified sentence in that run."""
+    kept_same_output: bool | None = None
+    """Whether that run streamed the text the cold run did."""
 
 
 def measure_answers(services: Services, questions: Sequence[str], wanted: int, replay: bool = True) -> list[AnswerTiming]:
@@ -55,6 +64,7 @@ def measure_answers(services: Services, questions: Sequence[str], wanted: int, r
     answerer = Answerer(services.retriever, services.embedder, chat, services.verifier)  # as the product runs
     services.retriever.search(questions[0], k=services.settings.top_k)  # warm: BM25 index, embedder
     timings: list[AnswerTiming] = []
+    timing_text: dict[str, str] = {}
     for question in questions:
         if len(timings) >= wanted:
             break
@@ -73,8 +83,43 @@ def measure_answers(services: Services, questions: Sequence[str], wanted: int, r
         if replay:
             bare = run_model(services.chat, call.messages, call.max_tokens)
             timing.replay_model_s, timing.same_output = bare.total_s, bare.text == call.text
+        timing_text[timing.question] = call.text
         timings.append(timing)
+    if timings:
+        untimed = [q for q in questions if q not in timing_text]
+        _measure_kept(answerer, chat, timings, timing_text, services.settings.top_k, untimed)
     return timings
+
+
+def _measure_kept(answerer: Answerer, chat: RecordingChat, timings: Sequence[AnswerTiming], texts: dict[str, str],
+                  k: int, untimed: Sequence[str]) -> None:
+    """Ask each answered question again with the answer prompt's lead kept, another prompt run just before it.
+
+    The other prompt is a follow-up's rewrite (the product's own), so llama.cpp's plain prefix reuse cannot help:
+    only a kept lead can. An answer to a question that is not timed first makes the lead seen twice, which is when
+    it is kept (a timed question would find its whole prompt kept).
+    """
+    options = AskOptions(k=k)
+    for question in untimed:
+        chat.calls.clear()
+        answerer.ask(question, options)
+        if chat.calls:
+            break
+    rewrite: list[Message] = [
+        {"role": "system", "content": render_prompt("rewrite_system")},
+        {"role": "user", "content": render_prompt("rewrite_user", history="User: What happened?\nAssistant: A storm.",
+                                                  question="And where?")},
+    ]
+    for timing in timings:
+        chat.inner.complete(rewrite, max_tokens=16)
+        chat.calls.clear()
+        stopwatch = _Stopwatch()
+        answer = answerer.ask(timing.question, options, on_sentence=stopwatch.lap)
+        if answer.refused or len(chat.calls) != 1 or not stopwatch.laps:
+            continue
+        call = chat.calls[0]
+        timing.kept_model_first_token_s, timing.kept_first_sentence_s = call.first_token_s, stopwatch.laps[0]
+        timing.kept_same_output = call.text == texts[timing.question]
 
 
 class _Stopwatch:
@@ -100,6 +145,12 @@ def answer_ratios(timings: Sequence[AnswerTiming]) -> dict[str, float]:
         "first_sentence_over_model_first_sentence": statistics.median(
             t.first_sentence_s / t.model_first_sentence_s for t in timings),
     }
+    kept = [t for t in timings if t.kept_model_first_token_s is not None and t.kept_first_sentence_s is not None]
+    if kept:
+        ratios["first_token_kept_over_cold"] = statistics.median(
+            (t.kept_model_first_token_s or 0) / t.model_first_token_s for t in kept)
+        ratios["first_sentence_kept_over_cold"] = statistics.median(
+            (t.kept_first_sentence_s or 0) / t.first_sentence_s for t in kept)
     replayed = [t for t in timings if t.replay_model_s]
     if replayed:
         ratios["answer_over_model_replay"] = sum(t.answer_s for t in replayed) / sum(t.replay_model_s or 0 for t in replayed)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
+from rag.models.kept_prefix import KeptLeads
 from rag.models.usage import Usage, counted_usage, record_usage
 from rag.settings import Settings
 
@@ -39,6 +40,8 @@ class LlamaCppModel:
 
     Each call's tokens are recorded (:func:`rag.models.usage.record_usage`), counted with the model's own tokenizer over the
     message texts and the reply (the chat template's few tokens a message are not counted, so marked estimated).
+    The evaluated state of a recurring prompt lead (instructions, worked examples) is kept and loaded back after other
+    prompts ran (:mod:`rag.models.kept_prefix`), so a question evaluates only what is new.
     """
 
     reports_usage = True
@@ -49,6 +52,12 @@ class LlamaCppModel:
         self.name = path.stem
         self._llama = Llama(model_path=str(path), n_ctx=context, n_threads=threads, n_batch=batch, verbose=False,
                             seed=0)
+        self.leads = KeptLeads(self._llama)
+
+    def forget(self) -> None:
+        """Evaluate the next prompt from scratch: clear llama.cpp's cache and the kept leads."""
+        self._llama.reset()
+        self.leads.forget()
 
     def complete(self, messages: Sequence[Message], max_tokens: int = 256) -> str:
         return "".join(self.stream(messages, max_tokens))
@@ -56,6 +65,7 @@ class LlamaCppModel:
     def stream(self, messages: Sequence[Message], max_tokens: int = 256) -> Iterator[str]:
         pieces: list[str] = []
         try:
+            self.leads.before(messages)
             chunks: Any = self._llama.create_chat_completion(
                 messages=list(messages), max_tokens=max_tokens, temperature=0.0, stream=True  # type: ignore[arg-type]
             )
@@ -64,6 +74,7 @@ class LlamaCppModel:
                 if piece:
                     pieces.append(piece)
                     yield piece
+            self.leads.after(messages)
         except ValueError as exc:  # prompt longer than the context window
             raise LLMError(f"local model failed: {exc}") from exc
         finally:
