@@ -72,9 +72,14 @@ BRIEFING_ANSWERS = 10
 
 
 def model_queue(settings: Settings) -> ModelQueue:
-    """The model's line, with the assumed time of each kind of work until it has been timed."""
+    """The model's line, with the assumed time of each kind of work until it has been timed.
+
+    One slot for the in-process model (not thread-safe); ``max_concurrent`` for a served one, which batches.
+    """
     answer = settings.expected_answer_s
-    return ModelQueue(settings.max_waiting, {"answer": answer, "check": answer, "briefing": BRIEFING_ANSWERS * answer})
+    slots = settings.max_concurrent if settings.backend == "openai" else 1
+    return ModelQueue(settings.max_waiting, {"answer": answer, "check": answer, "briefing": BRIEFING_ANSWERS * answer},
+                      slots=slots)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None, load_model: bool = True) -> FastAPI:

