@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     copying the answer phrase from the quote, checked against the parse, with sources that answer differently both
     quoted (``reader``, :mod:`rag.answer.answerable`). ``reader`` is opt-in: on the seed test half it raised fact
     accuracy and correct refusals but lowered evidence precision below the gated baseline (README, Quality)."""
+    answer_disagreement: bool = False
+    """With the reader: quote sources whose answer phrases differ (another amount, date or name) side by side under
+    "The sources disagree." Opt-in: on the analyst tune half it fired three times, each time on sources that did not
+    conflict (a list question's other items, a passage the reader misread)."""
     answer_read_threshold: float | None = Field(default=None, ge=0, le=1)
     """The reader's P(not NONE) at or above which its phrase is the answer (None: ``rag.answer.answerable.READ_THRESHOLD``,
     chosen on the tune split)."""

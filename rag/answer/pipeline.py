@@ -98,7 +98,7 @@ class Answerer:
 
     def __init__(self, retriever: HybridRetriever, embedder: Embedder, chat: ChatModel,
                  verifier: Verifier | None = None, read_answers: bool = False,
-                 read_threshold: float | None = None) -> None:
+                 read_threshold: float | None = None, disagree: bool = False) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.chat = chat
@@ -106,6 +106,8 @@ class Answerer:
         self.read_answers = read_answers
         """Whether the judge model reads the answer phrase (:mod:`rag.answer.answerable`) when it can."""
         self.read_threshold = READ_THRESHOLD if read_threshold is None else read_threshold
+        self.disagree = disagree
+        """Whether sources the reader finds answering differently are both quoted ("The sources disagree.")."""
         self._check: AnswerCheck | None = None
         self._reader: AnswerReader | None = None
 
@@ -114,7 +116,8 @@ class Answerer:
         """The answerer with the configured verifier (rules plus the model judge) and answer check."""
         return cls(services.retriever, services.embedder, services.chat, services.verifier,
                    read_answers=services.settings.answer_check == "reader",
-                   read_threshold=services.settings.answer_read_threshold)
+                   read_threshold=services.settings.answer_read_threshold,
+                   disagree=services.settings.answer_disagreement)
 
     @property
     def check(self) -> AnswerCheck:
@@ -252,7 +255,7 @@ class Answerer:
         beside them, and the answer says the sources disagree instead of picking a side.
         """
         reader = self._reader
-        if reader is None or not verified.sentences:
+        if reader is None or not self.disagree or not verified.sentences:
             return False
         quotes = {n: c.quote for n, c in verified.citations.items()}
         given = [span for s in verified.sentences

@@ -231,17 +231,20 @@ def test_passages_that_name_different_answers_are_both_quoted(buyers_index) -> N
         return passage.split()[0] if " acquired " in passage else "NONE"
 
     fake = FunctionReader(first_capitalised_subject)
-    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake), read_answers=True).ask(
-        "Which company acquired WhatsApp?")
+    answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake), read_answers=True,
+                      disagree=True).ask("Which company acquired WhatsApp?")
     assert answer.disagree and answer.text.startswith(DISAGREE), answer.text
     quotes = " ".join(c.quote for c in answer.citations.values())
     assert "Facebook acquired" in quotes and "Apple acquired" in quotes
 
     agreeing = FunctionReader(lambda q, p: "WhatsApp" if "WhatsApp" in p else "NONE")
     answer = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(agreeing),
-                      read_answers=True).ask(
-        "What did Apple acquire?")
+                      read_answers=True, disagree=True).ask("What did Apple acquire?")
     assert not answer.disagree and not answer.text.startswith(DISAGREE)
+
+    unasked = Answerer(buyers_index, buyers_index.embedder, FunctionModel(reply), Verifier(fake),
+                       read_answers=True).ask("Which company acquired WhatsApp?")
+    assert not unasked.disagree and not unasked.text.startswith(DISAGREE)  # the note is opt-in (answer_disagreement)
 
 
 def test_an_open_question_falls_back_to_the_topic_check_a_typed_one_does_not() -> None:
