@@ -20,6 +20,8 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimit, RateLimit, TokenBuckets
 from api.queue import ModelQueue
 from api.routes import answers, articles, briefings, chat, health, search
+from rag.answer.pipeline import answer_messages
+from rag.models.llm import ChatModel
 from rag.services import Services
 from rag.settings import Settings, get_settings
 
@@ -47,13 +49,20 @@ def warm_up(state: AppState, load_model: bool = True) -> None:
     parts: list[tuple[str, Callable[[], object]]] = [("index", lambda: services.store), ("database", lambda: services.database),
                                        ("embedder", lambda: services.embedder)]
     if load_model:
-        parts += [("model", lambda: services.chat), ("judge", lambda: services.verifier.judge)]
+        parts += [("model", lambda: prime_answers(services.chat)), ("judge", lambda: services.verifier.judge)]
     for name, build in parts:
         try:
             build()
         except Exception as exc:  # the service still starts; /readyz says why it is not ready
             state.problems[name] = f"unavailable: {exc}"
             log.error("%s failed to start: %s", name, exc)
+
+
+def prime_answers(chat: ChatModel) -> None:
+    """Evaluate the answer prompt's instructions and worked examples before the first question (a local model only)."""
+    prime = getattr(chat, "prime", None)
+    if prime is not None:
+        prime(answer_messages("", [])[:-1])
 
 
 def open_paths() -> frozenset[str]:

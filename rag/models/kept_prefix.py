@@ -95,8 +95,11 @@ class CacheState:
 
 
 def cache_state(llama: Any) -> CacheState:
-    """What ``Llama.save_state()`` keeps, less its copy of every position's logits (n_tokens × vocabulary floats,
-    300 MB for a 500-token prompt): a loaded state is evaluated on from its end, so they are never read."""
+    """What ``Llama.save_state()`` keeps, less its copy of every position's logits.
+
+    Those are n_tokens × vocabulary floats (300 MB for a 500-token prompt), and a loaded state is evaluated on from
+    its end, so they are never read.
+    """
     import ctypes
 
     import llama_cpp

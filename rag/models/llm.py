@@ -54,6 +54,15 @@ class LlamaCppModel:
                             seed=0)
         self.leads = KeptLeads(self._llama)
 
+    def prime(self, lead: Sequence[Message]) -> None:
+        """Evaluate a prompt lead now and keep it, so even the first question after a start evaluates only what is new.
+
+        The lead is asked twice with an empty last message: the first call evaluates it, the second (served from
+        llama.cpp's cache at once) makes it seen twice, which is when :class:`KeptLeads` keeps it.
+        """
+        for _ in range(2):
+            self.complete([*lead, {"role": "user", "content": ""}], max_tokens=1)
+
     def forget(self) -> None:
         """Evaluate the next prompt from scratch: clear llama.cpp's cache and the kept leads."""
         self._llama.reset()

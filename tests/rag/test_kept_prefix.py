@@ -56,3 +56,13 @@ def test_a_lead_is_loaded_back_after_another_prompt_and_the_reply_is_unchanged(g
     cold = model.complete(question, 24)
     assert model.leads.loads == loads + 1
     assert warm == cold and "Baltic Tankers" in warm
+
+
+@pytest.mark.model
+def test_a_primed_lead_serves_the_first_question(gguf_path: Path) -> None:
+    model = LlamaCppModel(gguf_path, threads=2, context=2048)
+    model.prime(asking("?", ".")[:-1])
+    model.complete(OTHER, 8)  # something else ran in between
+    loads = model.leads.loads
+    reply = model.complete(asking("Where did the Lyra dock?", "The tanker Lyra docked at Gdansk on Monday."), 24)
+    assert model.leads.loads == loads + 1 and "Gdansk" in reply
