@@ -22,6 +22,8 @@ from typing import Any
 
 MIN_SHARED_TOKENS = 16
 """A lead shorter than this is not worth a state (a bare system line)."""
+SEEN_LEADS = 64
+"""The token ids of this many recent calls are remembered, to find a lead's second sight."""
 
 
 @dataclass
@@ -61,8 +63,10 @@ class KeptLeads:
         if not key:
             return
         ids = self._ids()
-        previous = self._last_ids.get(key)
-        self._last_ids[key] = ids
+        previous = self._last_ids.pop(key, None)
+        self._last_ids[key] = ids  # newest last
+        while len(self._last_ids) > SEEN_LEADS:  # leads seen once (a rewrite's holds the conversation) are forgotten
+            del self._last_ids[next(iter(self._last_ids))]
         if key in self._kept or previous is None:
             return
         shared = common_prefix(previous, ids)
@@ -70,11 +74,7 @@ class KeptLeads:
             return
         self._kept[key] = _Kept(cache_state(self._llama), shared)
         while len(self._kept) > self._capacity:
-            dropped, _ = self._kept.popitem(last=False)
-            self._last_ids.pop(dropped, None)
-        if len(self._last_ids) > 16 * self._capacity:  # leads seen once (rewrites with their history) are forgotten
-            for stale in [k for k in self._last_ids if k not in self._kept][: len(self._last_ids) // 2]:
-                del self._last_ids[stale]
+            self._kept.popitem(last=False)
 
     def forget(self) -> None:
         """Drop every kept state (``rag bench`` times cold prompts this way)."""

@@ -57,11 +57,12 @@ class LlamaCppModel:
     def prime(self, lead: Sequence[Message]) -> None:
         """Evaluate a prompt lead now and keep it, so even the first question after a start evaluates only what is new.
 
-        The lead is asked twice with an empty last message: the first call evaluates it, the second (served from
-        llama.cpp's cache at once) makes it seen twice, which is when :class:`KeptLeads` keeps it.
+        The lead is asked twice, with two different one-token last messages: the first call evaluates it, the second
+        (served from llama.cpp's cache at once) makes it seen twice, which is when :class:`KeptLeads` keeps it, and
+        the two calls share just the lead, so only the lead counts as what is worth loading back.
         """
-        for _ in range(2):
-            self.complete([*lead, {"role": "user", "content": ""}], max_tokens=1)
+        for last in ("?", "."):
+            self.complete([*lead, {"role": "user", "content": last}], max_tokens=1)
 
     def forget(self) -> None:
         """Evaluate the next prompt from scratch: clear llama.cpp's cache and the kept leads."""
