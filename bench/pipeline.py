@@ -45,6 +45,8 @@ class AnswerTiming(BaseModel):
     """The model's prompt evaluation for this prompt (time from the call to its first token)."""
     model_first_sentence_s: float
     """From the model call to the model's first complete sentence."""
+    verification_s: float = 0.0
+    """Time the verifier (rules and judge) spent on this answer's sentences."""
     replay_model_s: float | None = None
     """The bare model on the recorded prompt, run again with a cold prompt cache (``None`` in ``--quick``)."""
     same_output: bool | None = None
@@ -63,6 +65,7 @@ def measure_answers(services: Services, questions: Sequence[str], wanted: int, r
     chat = RecordingChat(services.chat)
     answerer = Answerer(services.retriever, services.embedder, chat, services.verifier)  # as the product runs
     services.retriever.search(questions[0], k=services.settings.top_k)  # warm: BM25 index, embedder
+    _ = services.verifier.judge  # loaded now, as the service does at start, not inside the first answer's verification
     timings: list[AnswerTiming] = []
     timing_text: dict[str, str] = {}
     for question in questions:
@@ -79,6 +82,7 @@ def measure_answers(services: Services, questions: Sequence[str], wanted: int, r
         timing = AnswerTiming(
             question=question, answer_s=wall, model_s=call.model_s, first_sentence_s=stopwatch.laps[0],
             model_first_token_s=call.first_token_s, model_first_sentence_s=call.first_sentence_at - call.started,
+            verification_s=answer.timings.get("verification", 0.0) / 1000,
         )
         if replay:
             bare = run_model(services.chat, call.messages, call.max_tokens)
@@ -145,6 +149,7 @@ def answer_ratios(timings: Sequence[AnswerTiming]) -> dict[str, float]:
         "first_sentence_over_model_first_sentence": statistics.median(
             t.first_sentence_s / t.model_first_sentence_s for t in timings),
     }
+    ratios["verification_share_of_answer"] = statistics.median(t.verification_s / t.answer_s for t in timings)
     kept = [t for t in timings if t.kept_model_first_token_s is not None and t.kept_first_sentence_s is not None]
     if kept:
         ratios["first_token_kept_over_cold"] = statistics.median(

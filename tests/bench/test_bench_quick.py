@@ -27,7 +27,8 @@ def test_rag_bench_quick_prints_every_ratio_as_a_positive_number(
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert printed == json.loads(saved.read_text())
-    missing = [key for key in RATIO_KEYS if not printed["ratios"].get(key, 0) > 0]
+    shares = {"verification_share_of_answer"}  # a share may be 0 (every sentence settled at once)
+    missing = [key for key in RATIO_KEYS if not printed["ratios"].get(key, -1) > (-1 if key in shares else 0)]
     assert missing == [], printed["ratios"]
     assert [point["chunks"] >= 1000 for point in printed["curve"]] == [True]
     assert printed["machine"]["cpus"] >= 1 and printed["peak_rss_mib"]
