@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import numpy as np
 
@@ -16,12 +15,6 @@ MAX_EVIDENCE = 6
 LEXICAL_WEIGHT = 0.4
 
 
-class SentenceVectors(Protocol):
-    """Sentence embeddings computed at ingest (:meth:`rag.index.store.Store.sentence_vectors`)."""
-
-    def sentence_vectors(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, list[float]]]: ...
-
-
 def lexical_overlap(question: str, sentence: str) -> float:
     """Share of the question's content words (stemmed) that the sentence contains."""
     wanted = set(tokenize(question))
@@ -30,11 +23,11 @@ def lexical_overlap(question: str, sentence: str) -> float:
 
 def select_evidence(
     question: str, hits: Sequence[SearchHit], embedder: Embedder, limit: int = MAX_EVIDENCE,
-    stored: SentenceVectors | None = None,
 ) -> list[Evidence]:
     """The ``limit`` most relevant distinct sentences of ``hits``, numbered 1..n best first.
 
-    Sentence vectors come from ``stored`` (written at ingest); only sentences it lacks are embedded here.
+    The sentences are embedded here, in one call (the service's embedder keeps them for the next question:
+    :class:`rag.models.embed.QueryCache`); ingest embeds only chunks.
     """
     candidates: dict[tuple[str, int], tuple[SearchHit, int, int, str]] = {}
     for hit in hits:
@@ -46,7 +39,7 @@ def select_evidence(
     if not candidates:
         return []
     items = list(candidates.values())
-    vectors = _sentence_vectors(list(candidates), [text for *_, text in items], embedder, stored)
+    vectors = np.asarray(embedder.embed([text for *_, text in items]), dtype=np.float64)
     query = np.asarray(embedder.embed([question])[0])
     cosines = vectors @ query / np.maximum(np.linalg.norm(vectors, axis=1) * np.linalg.norm(query), 1e-12)
     scored = []
@@ -62,22 +55,6 @@ def select_evidence(
         )
         for number, (relevance, hit, start, end, text) in enumerate(scored[:limit], start=1)
     ]
-
-
-def _sentence_vectors(
-    keys: list[tuple[str, int]], texts: list[str], embedder: Embedder, stored: SentenceVectors | None
-) -> np.ndarray:
-    """One row per sentence: the stored vector when its text still matches, else embedded now."""
-    known = stored.sentence_vectors(keys) if stored is not None else {}
-    rows: list[list[float] | None] = []
-    for key, text in zip(keys, texts, strict=True):
-        stored_text, vector = known.get(key, ("", []))
-        rows.append(vector if vector and stored_text == text else None)
-    missing = [i for i, row in enumerate(rows) if row is None]
-    if missing:
-        for i, vector in zip(missing, embedder.embed([texts[i] for i in missing]), strict=True):
-            rows[i] = vector
-    return np.asarray(rows, dtype=np.float64)
 
 
 def _is_heading(text: str) -> bool:

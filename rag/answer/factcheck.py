@@ -32,7 +32,7 @@ def check_claim(claim: str, services: Services, k: int | None = None) -> ClaimVe
     timings: dict[str, float] = {}
     started = time.perf_counter()
     hits = services.retriever.search(claim, k=k or services.settings.top_k)
-    evidence = (select_evidence(claim, hits, services.embedder, limit=CANDIDATES, stored=services.store)
+    evidence = (select_evidence(claim, hits, services.embedder, limit=CANDIDATES)
                 if hits else [])
     timings["retrieve"] = round((time.perf_counter() - started) * 1000, 1)
 

@@ -163,7 +163,7 @@ class Answerer:
         if not hits:
             return _refuse(base, f"No indexed article matches {_describe(standalone, filters)}.", [])
         with clock("select"):
-            evidence = select_evidence(standalone, hits, self.embedder, stored=self.retriever.store)
+            evidence = select_evidence(standalone, hits, self.embedder)
             # Names are looked for in the whole article: an interview names its speaker once, not in every chunk.
             articles = self.retriever.store.get_articles([h.article_id for h in hits])
             texts = {a.id: f"{a.title}\n{a.body}" for a in articles.values()}

@@ -1,7 +1,7 @@
 """``rag doctor``: check that chunks, article records and the journal agree, and repair what does not.
 
 The store is consistent when every chunk belongs to a recorded article and was cut from that record's
-current text, every sentence vector belongs to an indexed article, every indexed article has all the chunks
+current text, every indexed article has all the chunks
 it was written with, every reprint names an original that exists and has no chunks of its own, and no
 operation is left pending in the journal.
 Everything here is derived from the store itself, so the check also finds damage the journal cannot
@@ -21,12 +21,10 @@ from rag.index.store import Store
 from rag.models.embed import Embedder
 from rag.settings import Settings
 
-ProblemKind = Literal["pending", "orphan_chunks", "orphan_sentences", "incomplete", "reprint_with_chunks",
-                      "dangling_reprint"]
+ProblemKind = Literal["pending", "orphan_chunks", "incomplete", "reprint_with_chunks", "dangling_reprint"]
 _REPAIRS: dict[str, str] = {
     "pending": "finish the interrupted operation",
     "orphan_chunks": "delete the chunks",
-    "orphan_sentences": "delete the sentence vectors",
     "incomplete": "re-index the article from its record",
     "reprint_with_chunks": "delete the reprint's chunks",
     "dangling_reprint": "promote the oldest reprint to original and re-point the others",
@@ -71,11 +69,6 @@ def examine(store: Store) -> DoctorReport:
     for article_id in sorted(set(by_article) - set(records)):
         problems.append(Problem(kind="orphan_chunks", article_id=article_id,
                                 detail=f"{len(by_article[article_id])} chunks with no article record"))
-    sentences = store.sentence_owners()
-    indexed = {a for a, meta in records.items() if not meta.get("duplicate_of")}
-    for article_id in sorted(set(sentences) - indexed):
-        problems.append(Problem(kind="orphan_sentences", article_id=article_id,
-                                detail=f"{sentences[article_id]} sentence vectors with no indexed article"))
     for article_id, meta in sorted(records.items()):
         original = meta.get("duplicate_of")
         if original:
@@ -100,6 +93,7 @@ def repair(store: Store, embedder: Embedder, settings: Settings) -> DoctorReport
     """Fix every problem :func:`examine` finds, under the write lock; returns the state afterwards."""
     with store.write_lock():
         before = examine(store)
+        store.drop_sentence_vectors()  # older versions' sentence vectors: unused now
         recover(store, embedder, settings)
         for problem in examine(store).problems:
             _fix(problem, store, embedder, settings)
@@ -113,8 +107,6 @@ def _fix(problem: Problem, store: Store, embedder: Embedder, settings: Settings)
         chunk_ids = store.chunk_ids(problem.article_id)
         if chunk_ids:
             store.delete_chunks(chunk_ids)
-    elif problem.kind == "orphan_sentences":
-        store.delete_sentences(problem.article_id)
     elif problem.kind == "reprint_with_chunks":
         store.delete_chunks(store.chunk_ids(problem.article_id))
     elif problem.kind == "incomplete" and not is_intact(problem.article_id, store):

@@ -80,6 +80,7 @@ def ingest_items(
     """
     report = IngestReport()
     with store.write_lock():
+        store.drop_sentence_vectors()  # written at ingest by older versions, now embedded when a question needs them
         report.recovered = recover(store, embedder, settings)
         state = _Batch.from_store(store, settings)
         for window in _windows(items, WINDOW_PAGES):
@@ -124,11 +125,7 @@ def recover(store: Store, embedder: Embedder, settings: Settings) -> list[str]:
 
 
 def is_intact(article_id: str, store: Store) -> bool:
-    """Whether the stored article is whole: its chunks from its current text and its sentence vectors.
-
-    A reprint is whole when its original exists. A store written before sentence vectors existed is
-    upgraded by re-running ingest.
-    """
+    """Whether the stored article is whole: its chunks from its current text. A reprint: when its original exists."""
     meta = store.record_metadata(article_id)
     if meta is None:
         return False
@@ -136,7 +133,7 @@ def is_intact(article_id: str, store: Store) -> bool:
     if original_id:
         original = store.record_metadata(str(original_id))
         return original is not None and not original.get("duplicate_of") and not store.chunk_ids(article_id)
-    return chunks_match(article_id, meta, store.chunk_hashes(article_id)) and store.has_sentences(article_id)
+    return chunks_match(article_id, meta, store.chunk_hashes(article_id))
 
 
 def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str]) -> bool:
@@ -150,27 +147,23 @@ def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str
 
 @dataclass
 class Prepared:
-    """An article cut up for the store: its chunks and sentences, the texts to embed, then their vectors."""
+    """An article cut up for the store: its chunks, the texts to embed, then their vectors."""
 
     article: Article
     chunks: list[Chunk]
-    sentences: list[Span]
     texts: list[str]
-    """Chunk search texts, then sentences (as the evidence step embeds them: no title); a reprint: its title."""
+    """Chunk search texts; a reprint: its title. Sentences are embedded when a question needs them (evidence step)."""
     vectors: list[list[float]] = field(default_factory=list)
 
 
 def prepare_article(article: Article, settings: Settings) -> Prepared:
-    """Chunk and split ``article`` (nothing for a reprint but its title); raises if it has nothing to index."""
+    """Chunk ``article`` (nothing for a reprint but its title); raises if it has nothing to index."""
     if article.duplicate_of:
-        return Prepared(article, [], [], [article.title])
+        return Prepared(article, [], [article.title])
     chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
     if not chunks:
         raise ValueError("no chunks to embed")
-    # Each sentence once (chunks overlap), as the evidence step embeds it: no title, so vectors match.
-    sentences = split_sentences(article.body)
-    return Prepared(article, chunks, sentences, [search_text(article.title, c.text) for c in chunks]
-                    + [s.text for s in sentences])
+    return Prepared(article, chunks, [search_text(article.title, c.text) for c in chunks])
 
 
 def write_article(
@@ -187,17 +180,14 @@ def write_article(
 
 
 def store_prepared(prepared: Prepared, minhash: str, store: Store, segments: str | None = None) -> int:
-    """Write an embedded :class:`Prepared` article: journal entry, chunks, sentence vectors, record, done."""
+    """Write an embedded :class:`Prepared` article: journal entry, chunks, record, done."""
     article, chunks = prepared.article, prepared.chunks
     if len(prepared.vectors) != len(prepared.texts):
         raise ValueError(f"the embedder returned {len(prepared.vectors)} vectors for {len(prepared.texts)} texts")
-    embeddings, sentence_embeddings = prepared.vectors[: len(chunks)], prepared.vectors[len(chunks) :]
+    embeddings = prepared.vectors[: len(chunks)]
     record_vector = prepared.vectors[0] if article.duplicate_of else _mean(embeddings)
-    if article.duplicate_of:
-        sentence_embeddings = []
     store.begin(JournalEntry(op="index", article_id=article.id, started_at=_now(), article=article, minhash=minhash))
     store.replace_chunks(article, chunks, embeddings)
-    store.replace_sentences(article.id, prepared.sentences, sentence_embeddings)
     if segments is not None:
         store.note_segments(article.id, segments)
     store.put_article(article, record_vector, minhash, chunk_count=len(chunks))
@@ -212,7 +202,7 @@ WINDOW_PAGES = 2000
 """Items read ahead: their repeats are counted together (with the stored pages of their sites) before any is
 written. Bounds what an ingest holds in memory; a later window counts the earlier ones through the store."""
 GROUP_TEXTS = 2048
-"""Texts (chunks and sentences) embedded in one call across consecutive articles: the model sorts them by length,
+"""Chunk texts embedded in one call across consecutive articles: the model sorts them by length,
 so batches carry little padding, and an article of five sentences no longer makes a batch of five."""
 
 
@@ -429,8 +419,6 @@ def remove_article(article_id: str, store: Store) -> None:
     chunk_ids = store.chunk_ids(article_id)
     if chunk_ids:
         store.delete_chunks(chunk_ids)
-    if store.has_sentences(article_id):
-        store.delete_sentences(article_id)
     if store.record_metadata(article_id) is not None:
         store.delete_record(article_id)
 

@@ -1,4 +1,4 @@
-"""The Chroma index: chunks (with embeddings), their sentences' embeddings, article records, journal and lease.
+"""The Chroma index: chunks (with embeddings), article records, journal and lease.
 
 On disk by default (``PersistentClient`` in the data directory, writers serialised by a file lock);
 ``RAG_CHROMA_URL`` points it at a Chroma server instead (``chroma run``), where writers on any machine are
@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 from rag.index.journal import ChromaLease, Journal, JournalEntry
 from rag.index.journal import StoreBusyError as StoreBusyError
 from rag.settings import Settings
-from rag.types import Article, Chunk, SearchFilters, Span
+from rag.types import Article, Chunk, SearchFilters
 
 LOCK_TIMEOUT_S = 60.0
 """Fault injection for the crash tests: the process SIGKILLs itself right after this many store writes."""
@@ -72,9 +72,6 @@ class Store:
             )
             self.articles = self.client.get_or_create_collection(
                 f"{settings.collection}_articles", metadata={"hnsw:space": "cosine"}, embedding_function=None
-            )
-            self.sentences = self.client.get_or_create_collection(
-                f"{settings.collection}_sentences", metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
             self.meta = self.client.get_or_create_collection(f"{settings.collection}_meta", embedding_function=None)
         self.journal = Journal(self.meta)
@@ -296,7 +293,6 @@ class Store:
         ids = self.chunk_ids(article_id)
         if ids:
             self.delete_chunks(ids)
-        self.delete_sentences(article_id)
         self.delete_record(article_id)
         return True
 
@@ -315,56 +311,18 @@ class Store:
                 return ids, texts, metas
             offset += page
 
-    # Sentences ------------------------------------------------------------------------------
+    def drop_sentence_vectors(self) -> bool:
+        """Delete the sentence-vector collection older versions wrote at ingest (now embedded at question time).
 
-    def replace_sentences(self, article_id: str, spans: Sequence[Span], embeddings: Sequence[Sequence[float]]) -> None:
-        """Store an article's sentence embeddings (computed once at ingest for the evidence step)."""
-        old_ids = set(self.sentences.get(where={"article_id": article_id}, include=[])["ids"])
-        ids = [sentence_id(article_id, span.start) for span in spans]
-        if spans:
-            self._before_write()
-            self.sentences.upsert(
-                ids=ids,
-                embeddings=[list(e) for e in embeddings],
-                documents=[span.text for span in spans],
-                metadatas=[{"article_id": article_id, "start": span.start, "end": span.end} for span in spans],
-            )
-            self._wrote()
-        stale = sorted(old_ids - set(ids))
-        if stale:
-            self._before_write()
-            self.sentences.delete(ids=stale)
-            self._wrote()
-
-    def delete_sentences(self, article_id: str) -> None:
+        Call with the write lock held; returns whether there was one.
+        """
+        name = f"{self.settings.collection}_sentences"
+        if name not in {getattr(c, "name", c) for c in self.client.list_collections()}:
+            return False
         self._before_write()
-        self.sentences.delete(where={"article_id": article_id})
+        self.client.delete_collection(name)
         self._wrote()
-
-    def sentence_owners(self, page: int = 5000) -> dict[str, int]:
-        """Article id → how many sentence vectors it has, read in pages."""
-        owners: dict[str, int] = {}
-        offset = 0
-        while True:
-            found = self.sentences.get(include=["metadatas"], limit=page, offset=offset)
-            for meta in found["metadatas"]:
-                owners[str(meta["article_id"])] = owners.get(str(meta["article_id"]), 0) + 1
-            if len(found["ids"]) < page:
-                return owners
-            offset += page
-
-    def has_sentences(self, article_id: str) -> bool:
-        return bool(self.sentences.get(where={"article_id": article_id}, include=[], limit=1)["ids"])
-
-    def sentence_vectors(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, list[float]]]:
-        """(article id, start offset) → (sentence text, embedding) for the stored ones among ``keys``."""
-        if not keys:
-            return {}
-        found = self.sentences.get(ids=[sentence_id(a, s) for a, s in keys], include=["documents", "embeddings", "metadatas"])
-        return {
-            (str(meta["article_id"]), int(meta["start"])): (text, [float(x) for x in vector])
-            for text, vector, meta in zip(found["documents"], found["embeddings"], found["metadatas"], strict=True)
-        }
+        return True
 
     def dense_query(
         self, embedding: Sequence[float], n_results: int, filters: SearchFilters
@@ -390,12 +348,7 @@ class Store:
         )
 
     def counts(self) -> dict[str, int]:
-        return {"articles": self.articles.count(), "chunks": self.chunks.count(), "sentences": self.sentences.count()}
-
-
-def sentence_id(article_id: str, start: int) -> str:
-    """A sentence's id: its article and character offset, the key the evidence step looks it up by."""
-    return f"{article_id}@{start}"
+        return {"articles": self.articles.count(), "chunks": self.chunks.count()}
 
 
 def article_metadata(article: Article) -> Metadata:

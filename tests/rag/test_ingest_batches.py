@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import rag.index.ingest
 from rag.cli import app
-from rag.index.chunking import chunk_article, split_sentences
+from rag.index.chunking import chunk_article, search_text
 from rag.index.corpus import count_items, make_article, read_sources
 from rag.index.ingest import ingest_items, ingest_paths
 from rag.index.store import Store
@@ -36,8 +36,9 @@ def test_the_seeds_are_embedded_in_one_call(store: Store, settings: Settings, fa
     embedded = fake_embedder.calls[0]
     for article in (a for a in read_sources([SEED_DIR]) if isinstance(a, Article)):
         chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
-        assert all(s.text in embedded for s in split_sentences(article.body))
+        assert all(search_text(article.title, c.text) in embedded for c in chunks)
         assert len(store.chunk_ids(article.id)) == len(chunks)
+    assert len(embedded) == store.counts()["chunks"]  # chunks only: sentences are embedded when a question needs them
 
 
 def test_small_groups_store_what_one_large_group_stores(
@@ -88,7 +89,7 @@ def test_a_reprint_in_the_same_batch_points_at_its_original(
     reprint = make_article("wire", original.body + " Reprinted.", title="Alpha report", outlet="Wire Daily")
     report = ingest_items([original, reprint], store, fake_embedder, settings)
     assert report.added == ["alpha"] and report.duplicates == {"wire": "alpha"}
-    assert store.chunk_ids("wire") == [] and not store.has_sentences("wire")
+    assert store.chunk_ids("wire") == []
 
 
 def test_progress_ticks_once_per_item_and_the_total_is_known_before(

@@ -1,15 +1,11 @@
-"""Sentence embeddings are computed once at ingest and the evidence step reuses them instead of re-embedding."""
+"""Ingest embeds chunks only; the evidence step embeds a question's candidate sentences once and the cache keeps them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from rag.answer.evidence import select_evidence
-from rag.index.chunking import split_sentences
+from rag.index.chunking import search_text, split_sentences
 from rag.index.corpus import make_article
-from rag.index.ingest import delete_article, ingest_items, ingest_paths
+from rag.index.ingest import ingest_items, ingest_paths
 from rag.index.retrieve import HybridRetriever
 from rag.index.store import Store
 from rag.models.embed import QueryCache
@@ -20,85 +16,55 @@ from tests.conftest import SEED_DIR
 QUESTION = "What did Khwaja Asif write on X?"
 
 
-def test_ingest_stores_one_vector_per_sentence_of_each_article(
-    store: Store, settings: Settings, fake_embedder: HashingEmbedder
-) -> None:
-    ingest_paths([SEED_DIR], store, fake_embedder, settings)
-    expected = sum(len(split_sentences(a.body)) for a in store.list_articles())
-    assert store.counts()["sentences"] == expected
-    article = store.list_articles()[0]
-    first = split_sentences(article.body)[0]
-    text, vector = store.sentence_vectors([(article.id, first.start)])[(article.id, first.start)]
-    assert text == first.text and vector == pytest.approx(fake_embedder.embed([first.text])[0], abs=1e-6)
+def test_ingest_embeds_each_chunk_once_and_no_sentence(store: Store, settings: Settings) -> None:
+    embedder = HashingEmbedder()
+    body = "First claim here. Second claim here.\nThird line stands alone."
+    ingest_items([make_article("a1", body, title="T", outlet="O")], store, embedder, settings)
+    embedded = [text for call in embedder.calls for text in call]
+    chunks = store.chunks.get(include=["documents"])["documents"]
+    assert embedded == [search_text("T", chunk) for chunk in chunks]
+    assert not set(embedded) & {s.text for s in split_sentences(body)}
 
 
-def test_evidence_from_stored_vectors_equals_embedding_afresh_and_embeds_only_the_question(
+def test_evidence_embeds_candidates_once_and_the_cache_answers_the_next_question(
     store: Store, settings: Settings
 ) -> None:
     ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
-    embedder = HashingEmbedder()
-    hits = HybridRetriever(store, embedder).search(QUESTION, k=6)
-    afresh = select_evidence(QUESTION, hits, embedder)
-    embedder.calls.clear()
-    stored = select_evidence(QUESTION, hits, embedder, stored=store)
-    assert stored == afresh and len(stored) > 1
-    assert embedder.calls == [[QUESTION]]
+    inner = HashingEmbedder()
+    cached = QueryCache(inner)
+    hits = HybridRetriever(store, HashingEmbedder()).search(QUESTION, k=6)
+    first = select_evidence(QUESTION, hits, cached)
+    assert first == select_evidence(QUESTION, hits, HashingEmbedder()) and len(first) > 1  # same as uncached
+    candidates, question = inner.calls
+    assert question == [QUESTION] and len(candidates) == len(set(candidates)) > len(first)
+    inner.calls.clear()
+    select_evidence("What did he write?", hits, cached)
+    assert inner.calls == [["What did he write?"]]  # the sentences were kept; only the new question is embedded
 
 
-def test_a_stale_stored_sentence_is_embedded_again(store: Store, settings: Settings) -> None:
-    """A vector whose text no longer matches the chunk's sentence (an old version) is never used."""
-    ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
-    embedder = HashingEmbedder()
-    hits = HybridRetriever(store, embedder).search(QUESTION, k=6)
-    sentence = split_sentences(hits[0].text)[1]
-    key = (hits[0].article_id, hits[0].start + sentence.start)
-    _, vector = store.sentence_vectors([key])[key]
-    store.sentences.update(ids=[f"{key[0]}@{key[1]}"], embeddings=[vector], documents=["an older wording of it"])
-    embedder.calls.clear()
-    select_evidence(QUESTION, hits, embedder, stored=store)
-    assert embedder.calls == [[sentence.text], [QUESTION]]
+def test_the_cache_keeps_small_calls_passes_large_ones_through_and_evicts_the_oldest() -> None:
+    inner = HashingEmbedder()
+    cache = QueryCache(inner, size=3, small=2)
+    assert cache.embed(["q1"]) == cache.embed(["q1"]) == inner.embed(["q1"])
+    assert inner.calls == [["q1"], ["q1"]]  # one by the cache, one by the assertion itself
+    assert cache.embed(["q1", "a"]) == inner.embed(["q1", "a"])
+    assert inner.calls[-2] == ["a"]  # only the text it lacked
+    cache.embed(["x", "y", "z"]), cache.embed(["x", "y", "z"])
+    assert inner.calls[-2:] == [["x", "y", "z"], ["x", "y", "z"]]  # over ``small``: not kept
+    cache.embed(["b"]), cache.embed(["c"]), cache.embed(["q1"])  # q1 was evicted (size 3: a, b, c)
+    assert inner.calls[-1] == ["q1"]
 
 
-def test_edits_and_deletes_leave_no_stale_sentences(store: Store, settings: Settings) -> None:
-    embedder = HashingEmbedder()
-    old = make_article("a1", "First claim here. Second claim here.\nThird line stands alone.", title="T", outlet="O")
-    ingest_items([old], store, embedder, settings)
-    assert store.counts()["sentences"] == 3
-    new = make_article("a1", "First claim here.\nA new ending.", title="T", outlet="O")
-    ingest_items([new], store, embedder, settings)
-    assert sorted(store.sentences.get(include=["documents"])["documents"]) == ["A new ending.", "First claim here."]
-    assert delete_article("a1", store, embedder, settings)
-    assert store.counts() == {"articles": 0, "chunks": 0, "sentences": 0}
-
-
-def test_an_article_indexed_before_sentence_vectors_is_upgraded_by_ingest(store: Store, settings: Settings) -> None:
-    embedder = HashingEmbedder()
-    article = make_article("a1", "One sentence. Another sentence.", title="T", outlet="O")
-    ingest_items([article], store, embedder, settings)
-    store.delete_sentences("a1")  # as a store written by an older version
-    report = ingest_items([article], store, embedder, settings)
-    assert report.updated == ["a1"] and store.counts()["sentences"] == 2
-    assert ingest_items([article], store, embedder, settings).unchanged == ["a1"]
+def test_ingest_drops_the_sentence_vectors_older_versions_stored(store: Store, settings: Settings) -> None:
+    old = store.client.get_or_create_collection(f"{settings.collection}_sentences", embedding_function=None)
+    old.add(ids=["a1@0"], embeddings=[[0.1] * 8], documents=["First claim here."])
+    ingest_items([make_article("a1", "First claim here.", title="T", outlet="O")], store, HashingEmbedder(), settings)
+    names = {getattr(c, "name", c) for c in store.client.list_collections()}
+    assert f"{settings.collection}_sentences" not in names and store.counts() == {"articles": 1, "chunks": 1}
+    assert not store.drop_sentence_vectors()
 
 
 def test_all_chunks_reads_in_pages(store: Store, settings: Settings) -> None:
     ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
     whole = store.all_chunks()
     assert store.all_chunks(page=2) == whole and len(whole[0]) == store.counts()["chunks"] > 2
-
-
-def test_the_query_cache_embeds_a_question_once_and_passes_batches_through() -> None:
-    inner = HashingEmbedder()
-    cache = QueryCache(inner, size=2)
-    assert cache.embed(["q1"]) == cache.embed(["q1"]) == inner.embed(["q1"])
-    assert inner.calls == [["q1"], ["q1"]]  # one by the cache, one by the assertion itself
-    cache.embed(["a", "b"])
-    cache.embed(["a", "b"])
-    assert inner.calls[-2:] == [["a", "b"], ["a", "b"]]
-    cache.embed(["q2"]), cache.embed(["q3"]), cache.embed(["q1"])  # q1 was evicted (size 2)
-    assert inner.calls[-1] == ["q1"]
-
-
-def test_sentences_survive_a_reopen(tmp_path: Path, settings: Settings) -> None:
-    ingest_paths([SEED_DIR], Store(settings), HashingEmbedder(), settings)
-    assert Store(settings).counts()["sentences"] > 0
