@@ -69,6 +69,9 @@ def ingest(
                               f"site left out of {len(report.boilerplate)} articles")
             for article_id in report.recovered:
                 console.print(Text(f"  recovered: finished the interrupted write of {article_id}"))
+            for error in report.pending:
+                console.print(Text.assemble("  ", ("pending", "yellow"), f" {error.source}: {error.reason} "
+                                            "(kept in the journal; the next ingest or `rag doctor --repair` retries)"))
             for reprint, original in report.duplicates.items():
                 console.print(Text(f"  reprint: {reprint} duplicates {original}"))
             for warning in report.warnings:

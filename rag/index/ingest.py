@@ -81,7 +81,7 @@ def ingest_items(
     report = IngestReport()
     with store.write_lock():
         store.drop_sentence_vectors()  # written at ingest by older versions, now embedded when a question needs them
-        report.recovered = recover(store, embedder, settings)
+        report.recovered, report.pending = recover(store, embedder, settings)
         state = _Batch.from_store(store, settings)
         for window in _windows(items, WINDOW_PAGES):
             fresh = _screen(window, store, state, report, progress)
@@ -105,23 +105,28 @@ def delete_article(article_id: str, store: Store, embedder: Embedder, settings: 
         return True
 
 
-def recover(store: Store, embedder: Embedder, settings: Settings) -> list[str]:
-    """Finish every operation a killed writer left pending; returns the article ids it touched.
+def recover(store: Store, embedder: Embedder, settings: Settings) -> tuple[list[str], list[ItemError]]:
+    """Finish every operation a killed writer left pending: the ids it finished, and the ones it could not (why).
 
     Call with the write lock held. Writes are replayed before deletes, so a reprint being promoted when
-    its original's delete was interrupted ends up indexed, not promoted twice.
+    its original's delete was interrupted ends up indexed, not promoted twice. An operation that fails again (the
+    embedder cannot load, say) stays pending in the journal with the article it holds: nothing of it is removed, it is
+    not called recovered, and the next writer or ``rag doctor --repair`` tries again (``rag doctor`` lists it).
     """
-    entries = store.pending()
-    for entry in sorted(entries, key=lambda e: e.op != "index"):
-        if entry.op == "index" and entry.article is not None:
-            try:
+    finished: list[str] = []
+    failed: list[ItemError] = []
+    for entry in sorted(store.pending(), key=lambda e: e.op != "index"):
+        try:
+            if entry.op == "index" and entry.article is not None:
                 write_article(entry.article, entry.minhash or "", store, embedder, settings)
-            except Exception:  # cannot finish it (e.g. the embedder fails): leave no half of it behind
-                remove_article(entry.article_id, store)
-                store.finish(entry.article_id)
-        else:
-            _delete(entry.article_id, store, embedder, settings)
-    return [e.article_id for e in entries]
+            else:
+                _delete(entry.article_id, store, embedder, settings)
+        except Exception as exc:  # noqa: BLE001  # any failure: the journal keeps it for the next try
+            failed.append(ItemError(source=entry.article_id, reason=f"its unfinished {entry.op} is still pending: "
+                                    f"{type(exc).__name__}: {exc}"))
+            continue
+        finished.append(entry.article_id)
+    return finished, failed
 
 
 def is_intact(article_id: str, store: Store) -> bool:

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 import rag.index.store
 from rag.cli import app
 from rag.index.doctor import examine, repair
-from rag.index.ingest import delete_article, ingest_paths
+from rag.index.ingest import delete_article, ingest_items, ingest_paths
 from rag.index.retrieve import HybridRetriever
 from rag.index.store import Store
 from rag.settings import Settings
-from rag.testing.embed import HashingEmbedder
+from rag.testing.embed import FailingEmbedder, HashingEmbedder
 from tests.conftest import SEED_DIR
 
 runner = CliRunner()
@@ -183,3 +183,20 @@ def test_store_busy_reaches_the_user_as_one_line(monkeypatch: pytest.MonkeyPatch
             assert message.startswith("error: another process") and message.count("error") == 1, result.output
             assert message.endswith("for over 0.3s; try again when it finishes"), message
     assert Store(settings).get_article(KABUL) is not None
+
+
+def test_a_replay_that_fails_again_keeps_the_article_pending_and_never_calls_it_recovered(settings: Settings) -> None:
+    """The bug: a pending write whose replay failed (the embedder could not load) was deleted and reported recovered."""
+    crashing = CrashingStore(settings, "put_article", KABUL)
+    with pytest.raises(Killed):
+        ingest_paths([SEED_DIR], crashing, HashingEmbedder(), settings)
+    store = Store(settings)
+    poison = next(line for line in store.pending()[0].article.body.splitlines() if len(line) > 40)  # type: ignore[union-attr]
+    report = ingest_items([], store, FailingEmbedder(poison), settings)
+    assert report.recovered == [] and [p.source for p in report.pending] == [KABUL]
+    assert "still pending" in report.pending[0].reason and "embedding backend failed" in report.pending[0].reason
+    assert [(e.op, e.article_id) for e in store.pending()] == [("index", KABUL)]  # the journal still holds it
+    assert ("pending", KABUL) in {(p.kind, p.article_id) for p in examine(store).problems}
+    report = ingest_items([], store, HashingEmbedder(), settings)  # the embedder works again: finished now
+    assert report.recovered == [KABUL] and report.pending == [] and examine(store).ok
+    assert searchable(store, KABUL, "Khair Khana Bagrami drones")
