@@ -25,8 +25,9 @@ def readyz(state: StateDep) -> JSONResponse:
     checks: dict[str, str] = {}
     services = state.services
     try:
-        counts = services.store.counts()
-        checks["index"] = f"ok ({counts['articles']} articles, {counts['chunks']} chunks)"
+        counts, pending = services.store.counts(), services.store.pending()
+        unfinished = f", {len(pending)} pending: {', '.join(e.article_id for e in pending[:5])}" if pending else ""
+        checks["index"] = f"ok ({counts['articles']} articles, {counts['chunks']} chunks{unfinished})"
     except Exception as exc:  # reported, not raised: this is the health report
         checks["index"] = f"unavailable: {exc}"
     try:

@@ -167,15 +167,19 @@ def clip(text: str, limit: int) -> str:
 
 
 def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
-    """List the indexed articles."""
+    """List the indexed articles, and those whose write is still pending (``"pending": true``)."""
     store = Services(build_settings(data_dir)).store
     found = store.list_articles()
+    unfinished = {e.article_id: e.article for e in store.pending() if e.op == "index" and e.article is not None}
+    found += [a for i, a in unfinished.items() if i not in {f.id for f in found}]
     if as_json:
-        print_json([a.model_dump(mode="json", exclude={"body"}) for a in found])
+        print_json([{**a.model_dump(mode="json", exclude={"body"}), "pending": a.id in unfinished} for a in found])
         return
     table = Table("id", "title", "outlet", "published", "note")
     for a in found:
         note = f"reprint of {a.duplicate_of}" if a.duplicate_of else ""
+        if a.id in unfinished:
+            note = "pending: its write did not finish (retried by the next ingest; see rag doctor)"
         table.add_row(Text(a.id), Text(a.title), Text(a.outlet or ""), str(a.published_at or ""), Text(note))
     console.print(table)
 

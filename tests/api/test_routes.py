@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rag.index.journal import JournalEntry
 from rag.models.embed import Embedder
 from rag.models.llm import LLMError, Message
 from rag.services import Services
@@ -92,12 +94,17 @@ def test_articles_are_listed_added_one_or_in_a_batch_and_deleted(client: TestCli
     assert "talks-2" not in {a["id"] for a in client.get("/v1/articles").json()}
 
 
-def test_health_and_readiness(client: TestClient) -> None:
+def test_health_and_readiness(client: TestClient, services: Services) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     checks = ready.json()["checks"]
     assert checks["index"].startswith("ok (3 articles") and checks["database"] == "ok" and checks["model"] == "ok"
+    assert "pending" not in checks["index"]
+    # a write an earlier run could not finish is shown, and does not make the service unready
+    services.store.begin(JournalEntry(op="index", article_id="half-written", started_at=dt.datetime.now(dt.UTC)))
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["index"].endswith("1 pending: half-written)")
 
 
 def test_readiness_is_503_with_the_reason_when_the_model_cannot_load(api_settings: Settings,

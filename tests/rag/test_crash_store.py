@@ -197,6 +197,9 @@ def test_a_replay_that_fails_again_keeps_the_article_pending_and_never_calls_it_
     assert "still pending" in report.pending[0].reason and "embedding backend failed" in report.pending[0].reason
     assert [(e.op, e.article_id) for e in store.pending()] == [("index", KABUL)]  # the journal still holds it
     assert ("pending", KABUL) in {(p.kind, p.article_id) for p in examine(store).problems}
+    listed = runner.invoke(app, ["articles", "--json", "--data-dir", str(settings.data_dir)],
+                           env={"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": ""})
+    assert {a["id"]: a["pending"] for a in json.loads(listed.stdout)}[KABUL] is True  # listed, marked pending
     report = ingest_items([], store, HashingEmbedder(), settings)  # the embedder works again: finished now
     assert report.recovered == [KABUL] and report.pending == [] and examine(store).ok
     assert searchable(store, KABUL, "Khair Khana Bagrami drones")
