@@ -67,7 +67,7 @@ class QueryCache:
     as float32 arrays (1.5 KB each for MiniLM), so the default 8,192 entries hold about 12 MB.
     """
 
-    def __init__(self, embedder: Embedder, size: int = 8192, small: int = 256) -> None:
+    def __init__(self, embedder: Embedder, size: int = 8192, small: int = 128) -> None:
         self.inner = embedder
         self.name = embedder.name
         self.size = size
