@@ -171,7 +171,8 @@ def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     store = Services(build_settings(data_dir)).store
     found = store.list_articles()
     unfinished = {e.article_id: e.article for e in store.pending() if e.op == "index" and e.article is not None}
-    found += [a for i, a in unfinished.items() if i not in {f.id for f in found}]
+    listed = {a.id for a in found}
+    found += [a for i, a in unfinished.items() if i not in listed]
     if as_json:
         print_json([{**a.model_dump(mode="json", exclude={"body"}), "pending": a.id in unfinished} for a in found])
         return
