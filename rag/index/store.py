@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -76,25 +77,30 @@ class Store:
             self.meta = self.client.get_or_create_collection(f"{settings.collection}_meta", embedding_function=None)
         self.journal = Journal(self.meta)
         self._lease: ChromaLease | None = None
-        self._lock_depth = 0
+        self._held = threading.local()
+        """How deep this thread is in :meth:`write_lock` (per thread: the service's request threads share a Store)."""
         self._segments: dict[str, str] = {}
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Hold the store's write lock: a file lock on disk, a lease in Chroma on a server. Re-entrant."""
-        if self._lock_depth:
-            self._lock_depth += 1
+        """Hold the store's write lock: a file lock on disk, a lease in Chroma on a server.
+
+        Re-entrant within a thread; another thread of the same process waits like another process would.
+        """
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
             try:
                 yield
             finally:
-                self._lock_depth -= 1
+                self._held.depth = depth
             return
         with self._acquire():
-            self._lock_depth = 1
+            self._held.depth = 1
             try:
                 yield
             finally:
-                self._lock_depth = 0
+                self._held.depth = 0
 
     @contextlib.contextmanager
     def _acquire(self) -> Iterator[None]:
