@@ -9,7 +9,9 @@ and reprints of a deleted original are re-pointed to the oldest of them, which i
 An ingest reads up to :data:`WINDOW_PAGES` items ahead. Their cross-page repeats are counted with the stored
 pages of the same sites and masked as boilerplate (:mod:`rag.index.boilerplate`), and the texts of consecutive
 articles are embedded together in calls of about :data:`GROUP_TEXTS`; then each article is written, in input
-order, as its own journaled operation.
+order, as its own journaled operation. The store's write lock is taken per group, to write only: reading,
+planning and embedding run outside it, and a group planned before another writer changed the store is planned
+again before it is written.
 """
 
 from __future__ import annotations
@@ -76,23 +78,70 @@ def ingest_items(
     """Ingest ``items`` window by window: count cross-page repeats, mask boilerplate, embed across articles, write.
 
     Each article is still written as its own journaled operation, in input order, so a crash leaves at most the
-    one being written (and a reprint it promotes) to replay.
+    one being written (and a reprint it promotes) to replay. The write lock is held only to write: reading,
+    planning and embedding happen outside it, so another writer (``POST /v1/articles``, a second ``rag ingest``)
+    waits for one group's writes, not for this run's embedding. When someone else wrote meanwhile, what is left
+    of the window is planned again against the store as it now is (:func:`_replan`) before anything is written.
     """
     report = IngestReport()
     with store.write_lock():
         store.drop_sentence_vectors()  # written at ingest by older versions, now embedded when a question needs them
         report.recovered, report.pending = recover(store, embedder, settings)
         state = _Batch.from_store(store, settings)
-        for window in _windows(items, WINDOW_PAGES):
-            fresh = _screen(window, store, state, report, progress)
-            plans = _plan(fresh, state, settings)
-            for group in _groups(plans, GROUP_TEXTS):
-                _embed_group(group, embedder, settings)
+        seen_at = _record_state(store)
+    for window in _windows(items, WINDOW_PAGES):
+        remaining = _plan(_screen(window, store, state, report, progress), state, settings)
+        while remaining:
+            group, remaining = _split_group(remaining, GROUP_TEXTS)
+            _embed_group(group, embedder, settings)  # outside the lock: the slow part
+            with store.write_lock():
+                if _record_state(store) != seen_at:  # another writer wrote since this run last did
+                    state, group, remaining = _catch_up(store, embedder, settings, state, group, remaining, report)
                 for plan in group:
                     _write(plan, store, embedder, settings, state, report)
                     if progress:
                         progress(plan.article.id)
+                seen_at = _record_state(store)
     return report
+
+
+def _record_state(store: Store) -> frozenset[tuple[str, str, str]]:
+    """What a plan depends on: every record's id, content hash and original (one metadata read)."""
+    return frozenset((article_id, str(meta.get("content_hash", "")), str(meta.get("duplicate_of") or ""))
+                     for article_id, meta in store.all_records().items())
+
+
+def _catch_up(store: Store, embedder: Embedder, settings: Settings, state: _Batch, group: list[_Plan],
+              remaining: list[_Plan], report: IngestReport) -> tuple[_Batch, list[_Plan], list[_Plan]]:
+    """After another writer: finish what a killed one left, re-read the store, plan the rest of the window again."""
+    recovered, pending = recover(store, embedder, settings)
+    report.recovered += [i for i in recovered if i not in report.recovered]
+    report.pending += pending
+    fresh = _Batch.from_store(store, settings)
+    fresh.seen, fresh.failed = state.seen, state.failed
+    replanned = _replan([*group, *remaining], store, fresh, settings)
+    return fresh, replanned[: len(group)], replanned[len(group) :]
+
+
+def _replan(plans: list[_Plan], store: Store, state: _Batch, settings: Settings) -> list[_Plan]:
+    """Plan ``plans``' articles again (reprints, boilerplate, new or edited); keep vectors where nothing changed.
+
+    A plan whose stored form changed (its original was deleted, another writer stored a near-copy first, its site's
+    repeats moved) is embedded again when written, under the lock: rare, and correct.
+    """
+    again = _plan([(p.source, store.get_article(p.source.id) is not None) for p in plans], state, settings)
+    for new, old in zip(again, plans, strict=True):
+        if (old.prepared is not None and old.prepared.vectors and new.error is None
+                and new.article.body == old.article.body and new.article.duplicate_of == old.article.duplicate_of):
+            old.prepared.article = new.article
+            new.prepared = old.prepared
+    return again
+
+
+def _split_group(plans: list[_Plan], size: int) -> tuple[list[_Plan], list[_Plan]]:
+    """The first group of about ``size`` texts, and the plans after it."""
+    group = next(_groups(plans, size), [])
+    return group, plans[len(group) :]
 
 
 def delete_article(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> bool:
@@ -222,6 +271,8 @@ class _Plan:
     segments: str
     site: str | None
     dropped: DroppedText | None
+    source: Article
+    """The article as read, before masking: what a later plan starts from again."""
     prepared: Prepared | None = None
     error: str | None = None
 
@@ -326,7 +377,7 @@ def _plan(fresh: list[tuple[Article, bool]], state: _Batch, settings: Settings) 
         body = mask(article.body, spans) if spans else article.body
         stored = article.model_copy(update={"body": body, "ingested_at": _now(), "duplicate_of": original})
         dropped = DroppedText(lines=len(spans), chars=sum(s.end - s.start for s in spans)) if spans else None
-        plan = _Plan(stored, existed, minhash, encode_fingerprint(pages[article.id][1]), site, dropped)
+        plan = _Plan(stored, existed, minhash, encode_fingerprint(pages[article.id][1]), site, dropped, article)
         if original is None and not split_sentences(body):
             plan.error = f"every line of it repeats on other pages of {site}: no text of its own to index"
         plans.append(plan)

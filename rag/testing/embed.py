@@ -1,10 +1,14 @@
-"""Fake embedders (the seam is :class:`rag.models.embed.Embedder`): word-hash vectors, and one that fails on a trigger."""
+"""Fake embedders (the seam is :class:`rag.models.embed.Embedder`).
+
+Word-hash vectors, one that fails on a trigger, one that holds its caller until released.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
 import re
+import threading
 from collections.abc import Sequence
 
 import rag.services
@@ -52,6 +56,24 @@ class FailingEmbedder(HashingEmbedder):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if any(self.trigger in text for text in texts):
             raise RuntimeError("embedding backend failed")
+        return super().embed(texts)
+
+
+class GatedEmbedder(HashingEmbedder):
+    """Fake that holds its caller inside ``embed`` until ``release`` is set: a writer caught in its embedding step."""
+
+    name = "gated-fake"
+
+    def __init__(self, wait_s: float = 20.0) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.wait_s = wait_s
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.entered.set()
+        if not self.release.wait(self.wait_s):
+            raise RuntimeError("the gated embedder was never released")
         return super().embed(texts)
 
 
