@@ -45,7 +45,6 @@ FETCH_BATCH = 200
 """Articles per Chroma ``get`` when reading the chunks of changed articles."""
 PAGE = 5000
 """Chunks per Chroma ``get`` when reading the whole collection."""
-_SQLITE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
 
 Probe = list[list[int]]
 Match = tuple[str, str, Metadata]
@@ -197,17 +196,7 @@ class Bm25Index:
         return self.directory
 
     def _probe(self) -> Probe | None:
-        """Size and mtime of the on-disk store's SQLite files; ``None`` for a Chroma server."""
-        if self.store.settings.chroma_url:
-            return None
-        probe: Probe = []
-        for name in _SQLITE_FILES:
-            try:
-                stat = (self.store.settings.chroma_dir / name).stat()
-            except FileNotFoundError:
-                continue
-            probe.append([stat.st_size, stat.st_mtime_ns])
-        return probe
+        return self.store.disk_probe()
 
     def _read_current(self) -> dict[str, Any] | None:
         try:

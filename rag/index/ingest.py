@@ -88,27 +88,21 @@ def ingest_items(
         store.drop_sentence_vectors()  # written at ingest by older versions, now embedded when a question needs them
         report.recovered, report.pending = recover(store, embedder, settings)
         state = _Batch.from_store(store, settings)
-        seen_at = _record_state(store)
+        seen_at = store.change_marker()
     for window in _windows(items, WINDOW_PAGES):
         remaining = _plan(_screen(window, store, state, report, progress), state, settings)
         while remaining:
             group, remaining = _split_group(remaining, GROUP_TEXTS)
             _embed_group(group, embedder, settings)  # outside the lock: the slow part
             with store.write_lock():
-                if _record_state(store) != seen_at:  # another writer wrote since this run last did
+                if store.change_marker() != seen_at:  # another writer wrote since this run last did
                     state, group, remaining = _catch_up(store, embedder, settings, state, group, remaining, report)
                 for plan in group:
                     _write(plan, store, embedder, settings, state, report)
                     if progress:
                         progress(plan.article.id)
-                seen_at = _record_state(store)
+                seen_at = store.change_marker()
     return report
-
-
-def _record_state(store: Store) -> frozenset[tuple[str, str, str]]:
-    """What a plan depends on: every record's id, content hash and original (one metadata read)."""
-    return frozenset((article_id, str(meta.get("content_hash", "")), str(meta.get("duplicate_of") or ""))
-                     for article_id, meta in store.all_records().items())
 
 
 def _catch_up(store: Store, embedder: Embedder, settings: Settings, state: _Batch, group: list[_Plan],

@@ -23,6 +23,7 @@ from rag.settings import Settings
 from rag.types import Article, Chunk, SearchFilters
 
 LOCK_TIMEOUT_S = 60.0
+SQLITE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
 """Fault injection for the crash tests: the process SIGKILLs itself right after this many store writes."""
 Metadata = dict[str, Any]
 
@@ -80,6 +81,30 @@ class Store:
         self._held = threading.local()
         """How deep this thread is in :meth:`write_lock` (per thread: the service's request threads share a Store)."""
         self._segments: dict[str, str] = {}
+
+    def disk_probe(self) -> list[list[int]] | None:
+        """Size and mtime of the on-disk store's SQLite files (every Chroma write touches them); ``None`` on a server."""
+        if self.settings.chroma_url:
+            return None
+        probe: list[list[int]] = []
+        for name in SQLITE_FILES:
+            try:
+                stat = (self.settings.chroma_dir / name).stat()
+            except FileNotFoundError:
+                continue
+            probe.append([stat.st_size, stat.st_mtime_ns])
+        return probe
+
+    def change_marker(self) -> object:
+        """A value that differs once another writer has written.
+
+        The disk probe; on a server, every record's id, content hash and original (one metadata read).
+        """
+        probe = self.disk_probe()
+        if probe is not None:
+            return probe
+        return frozenset((article_id, str(meta.get("content_hash", "")), str(meta.get("duplicate_of") or ""))
+                         for article_id, meta in self.all_records().items())
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
