@@ -9,9 +9,9 @@ and reprints of a deleted original are re-pointed to the oldest of them, which i
 An ingest reads up to :data:`WINDOW_PAGES` items ahead. Their cross-page repeats are counted with the stored
 pages of the same sites and masked as boilerplate (:mod:`rag.index.boilerplate`), and the texts of consecutive
 articles are embedded together in calls of about :data:`GROUP_TEXTS`; then each article is written, in input
-order, as its own journaled operation. The store's write lock is taken per group, to write only: reading,
-planning and embedding run outside it, and a group planned before another writer changed the store is planned
-again before it is written.
+order, as its own journaled operation. The store's write lock is taken for :data:`WRITE_BATCH` articles at a
+time, to write only: reading, planning and embedding run outside it, and what was planned before another writer
+changed the store is planned again before it is written.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.index.boilerplate import (
     SiteCounts,
@@ -90,18 +91,21 @@ def ingest_items(
         state = _Batch.from_store(store, settings)
         seen_at = store.change_marker()
     for window in _windows(items, WINDOW_PAGES):
+        state.sketches.clear()  # kept for one window: a plan made again reuses them
         remaining = _plan(_screen(window, store, state, report, progress), state, settings)
         while remaining:
             group, remaining = _split_group(remaining, GROUP_TEXTS)
             _embed_group(group, embedder, settings)  # outside the lock: the slow part
-            with store.write_lock():
-                if store.change_marker() != seen_at:  # another writer wrote since this run last did
-                    state, group, remaining = _catch_up(store, embedder, settings, state, group, remaining, report)
-                for plan in group:
-                    _write(plan, store, embedder, settings, state, report)
-                    if progress:
-                        progress(plan.article.id)
-                seen_at = store.change_marker()
+            while group:
+                with store.write_lock():
+                    if store.change_marker() != seen_at:  # another writer wrote since this run last did
+                        state, group, remaining = _catch_up(store, embedder, settings, state, group, remaining, report)
+                    batch, group = group[:WRITE_BATCH], group[WRITE_BATCH:]
+                    for plan in batch:
+                        _write(plan, store, embedder, settings, state, report)
+                        if progress:
+                            progress(plan.article.id)
+                    seen_at = store.change_marker()
     return report
 
 
@@ -112,7 +116,7 @@ def _catch_up(store: Store, embedder: Embedder, settings: Settings, state: _Batc
     report.recovered += [i for i in recovered if i not in report.recovered]
     report.pending += pending
     fresh = _Batch.from_store(store, settings)
-    fresh.seen, fresh.failed = state.seen, state.failed
+    fresh.seen, fresh.failed, fresh.sketches = state.seen, state.failed, state.sketches
     replanned = _replan([*group, *remaining], store, fresh, settings)
     return fresh, replanned[: len(group)], replanned[len(group) :]
 
@@ -249,6 +253,8 @@ def store_prepared(prepared: Prepared, minhash: str, store: Store, segments: str
 WINDOW_PAGES = 2000
 """Items read ahead: their repeats are counted together (with the stored pages of their sites) before any is
 written. Bounds what an ingest holds in memory; a later window counts the earlier ones through the store."""
+WRITE_BATCH = 16
+"""Articles written per hold of the write lock (about 0.2 s each here): another writer waits for at most these."""
 GROUP_TEXTS = 2048
 """Chunk texts embedded in one call across consecutive articles: the model sorts them by length,
 so batches carry little padding, and an article of five sentences no longer makes a batch of five."""
@@ -280,6 +286,8 @@ class _Batch:
     """Article id → (site, encoded segment fingerprint or ``None`` if stored without one), originals only."""
     seen: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
+    sketches: dict[tuple[str, str], tuple[Any, list[tuple[Span, bytes]]]] = field(default_factory=dict)
+    """(id, content hash) → MinHash signature and keyed segments of the window's pages: the slow part of a plan."""
 
     @classmethod
     def from_store(cls, store: Store, settings: Settings) -> _Batch:
@@ -354,12 +362,15 @@ def _plan(fresh: list[tuple[Article, bool]], state: _Batch, settings: Settings) 
     pages: dict[str, tuple[str | None, set[bytes], bool]] = {}
     sites = {article_id: site for article_id, (site, _) in state.pages.items()}
     for article, existed in fresh:
-        sketch = signature(article.body)
+        key = (article.id, article.content_hash)
+        if key not in state.sketches:
+            state.sketches[key] = (signature(article.body), keyed_segments(article.body))
+        sketch, keyed = state.sketches[key]
         match = state.duplicates.find(sketch, exclude=article.id)
         original = match if settings.detect_reprints else None
         if original is None:
             state.duplicates.add(article.id, sketch)
-        site, keyed = site_key(article.outlet, article.url), keyed_segments(article.body)
+        site = site_key(article.outlet, article.url)
         sites[article.id] = site
         # A near-copy of a page of the same site already counted is the same page, not another one.
         pages[article.id] = (site, {key for _, key in keyed}, match is None or sites.get(match) != site)
