@@ -116,7 +116,7 @@ class Bm25Index:
         return report
 
     def _sync(self) -> SyncReport:
-        probe = self._probe()
+        probe = self.store.disk_probe()
         if self._live is not None and probe is not None and probe == self._probe_seen:
             return SyncReport("cached")
         if self._live is not None and probe is None and time.monotonic() - self._checked_at < SERVER_RECHECK_S:
@@ -194,9 +194,6 @@ class Bm25Index:
         assert self.directory is not None
         self.directory.mkdir(parents=True, exist_ok=True)
         return self.directory
-
-    def _probe(self) -> Probe | None:
-        return self.store.disk_probe()
 
     def _read_current(self) -> dict[str, Any] | None:
         try:
