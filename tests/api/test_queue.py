@@ -238,8 +238,9 @@ def test_a_client_that_leaves_gives_back_its_place_in_the_line_or_the_model(queu
         assert wait_for_queue(http)["rejected"] == 0
 
 
-ANSWER_S = 2.0
-"""How long the known-speed fake holds the model per answer."""
+ANSWER_S = 4.0
+"""How long the slow fake holds the model per answer: long beside the rest of the pipeline (up to 1 s on a loaded
+machine), so that whether two or three answers fit in :data:`SLOW_DEADLINE_S` does not hang on the machine's load."""
 
 
 def timed_reader(messages: Sequence[Message]) -> str:
@@ -247,19 +248,39 @@ def timed_reader(messages: Sequence[Message]) -> str:
     return reader(messages)
 
 
+KNOWN_PRIOR_S = 2.0
+"""What the known-speed service assumes an answer takes before one is timed: two fit in its 5 s, a third not."""
+KNOWN_ANSWER_S = 1.0
+"""What its fake model really takes: two answers end well inside 5 s even on a loaded machine."""
+
+
 @pytest.fixture
 def known_speed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator[str]:
-    """A model that takes 2 s an answer, 5 s allowed per request: two answers fit in a deadline, a third does not."""
-    settings = api_settings.model_copy(update={"request_deadline_s": 5.0, "expected_answer_s": ANSWER_S,
+    """Answers assumed to take 2 s (they take 1 s and a little), 5 s allowed per request."""
+    settings = api_settings.model_copy(update={"request_deadline_s": 5.0, "expected_answer_s": KNOWN_PRIOR_S,
                                                "max_waiting": 8, "rate_limit_per_minute": 0})
-    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(timed_reader))
+
+    def quick_reader(messages: Sequence[Message]) -> str:
+        time.sleep(KNOWN_ANSWER_S)
+        return reader(messages)
+    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(quick_reader))
     with serving_in_thread(create_app(settings, services=services)) as url:
+        warm_up(services, ASIF)
         yield url
+
+
+def warm_up(services: Services, question: str) -> None:
+    """Do the pipeline's first-use loading (the verifier's language models) with a fast fake, outside the queue.
+
+    Otherwise it is counted into the first timed answer, and the first answer's overrun can push the second past
+    its deadline: the 1 s margin these tests leave is for the pipeline's own work, not for loading.
+    """
+    Answerer(services.retriever, services.embedder, FunctionModel(reader), services.verifier).ask(question)
 
 
 def test_requests_that_could_not_be_answered_by_their_deadline_get_503_at_once_and_the_others_are_answered(
         known_speed_url: str) -> None:
-    results = ask_at_once(known_speed_url, 5, ASIF)
+    results = ask_at_once(known_speed_url, 5, ASIF)  # by the prior: done at 2 s, at 4 s, the third at 6 s > 5 s
     answered = [took for response, took in results if response.status_code == 200]
     refused = [(response, took) for response, took in results if response.status_code == 503]
     assert len(answered) == 2 and len(refused) == 3, [r.status_code for r, _ in results]  # no 504: none overran
@@ -271,7 +292,7 @@ def test_requests_that_could_not_be_answered_by_their_deadline_get_503_at_once_a
     with httpx.Client(base_url=known_speed_url, timeout=30) as http:
         status = http.get("/v1/queue").json()
     assert status["rejected"] == 3 and status["peak_waiting"] == 1
-    assert ANSWER_S <= status["mean_run_s"] < ANSWER_S + 1  # measured, no longer the prior
+    assert KNOWN_ANSWER_S <= status["mean_run_s"] < KNOWN_PRIOR_S  # measured, no longer the prior
 
 
 @pytest.fixture
@@ -331,8 +352,8 @@ def test_once_answers_are_timed_a_request_they_would_keep_past_its_deadline_is_r
     assert queue.status().rejected == 3
 
 
-SLOW_DEADLINE_S = 5.0
-"""The deadline against the 2 s fake (a little slower with the rest of the pipeline): two answers fit, a third not."""
+SLOW_DEADLINE_S = 10.0
+"""The deadline against the 4 s fake (a little slower with the rest of the pipeline): two answers fit, a third not."""
 BRASK = "What did Teodor Brask say about the pause in shelling?"
 VELMORA = {"id": "velmora-harbour-talks", "title": "Harbour talks in Velmora resume", "outlet": "Northwind Gazette",
            "published_at": "2026-03-02",
@@ -343,17 +364,16 @@ VELMORA = {"id": "velmora-harbour-talks", "title": "Harbour talks in Velmora res
 
 
 def slow_service(settings: Settings, embedder: Embedder, prior_s: float) -> Iterator[str]:
-    """The 2 s fake reader on real HTTP with a 5 s deadline, ``prior_s`` assumed per answer until one is timed.
+    """The 4 s fake reader on real HTTP with a 10 s deadline, ``prior_s`` assumed per answer until one is timed.
 
-    The pipeline's first-use loading (the verifier's language model) is done beforehand, with a fast fake and outside
-    the service's queue, so it is not counted into the first answer.
+    The pipeline's first-use loading is done beforehand (:func:`warm_up`), so it is not counted into the first answer.
     """
     settings = settings.model_copy(update={"request_deadline_s": SLOW_DEADLINE_S, "expected_answer_s": prior_s,
                                            "max_waiting": 8, "rate_limit_per_minute": 0})
     services = Services(settings, embedder_override=embedder, chat_override=FunctionModel(timed_reader))
     with serving_in_thread(create_app(settings, services=services)) as url:
         assert httpx.post(f"{url}/v1/articles", json=VELMORA, timeout=60).status_code == 200
-        Answerer(services.retriever, services.embedder, FunctionModel(reader), services.verifier).ask(BRASK)
+        warm_up(services, BRASK)
         yield url
 
 
@@ -382,7 +402,7 @@ def test_six_questions_at_once_behind_a_measured_answer_time_are_answered_or_ref
         assert ANSWER_S <= mean < SLOW_DEADLINE_S / 2  # measured: the 30 s prior would have let one in, not two
         results = ask_at_once(url, 6)
         statuses = sorted(response.status_code for response, _ in results)
-        assert statuses == [200, 200, 503, 503, 503, 503], statuses  # the third would be done at 3 × mean > 5 s
+        assert statuses == [200, 200, 503, 503, 503, 503], statuses  # the third would be done at 3 × mean > 10 s
         for response, took in results:
             if response.status_code == 200:
                 assert took < SLOW_DEADLINE_S
@@ -397,13 +417,13 @@ def test_six_questions_at_once_behind_a_measured_answer_time_are_answered_or_ref
 
 def test_before_an_answer_is_timed_requests_are_admitted_and_leave_with_503_once_the_first_timing_rules_them_out(
         api_settings: Settings, real_embedder: Embedder) -> None:
-    for url in slow_service(api_settings, real_embedder, prior_s=0.5):  # a prior four times too hopeful
-        results = ask_at_once(url, 6)  # by the prior all six are done in 3 s of their 5: all are admitted
+    for url in slow_service(api_settings, real_embedder, prior_s=0.5):  # a prior eight times too hopeful
+        results = ask_at_once(url, 6)  # by the prior all six are done in 3 s of their 10: all are admitted
         statuses = sorted(response.status_code for response, _ in results)
         assert statuses == [200, 200, 503, 503, 503, 503], statuses  # no 504: none started that could not finish
         for response, took in results:
             if response.status_code == 503:
-                # Told when the first answer was timed (2 s in, 3 × its time > 5 s), not at their turn or deadline.
+                # Told when the first answer was timed (4 s in, 3 × its time > 10 s), not at their turn or deadline.
                 assert ANSWER_S * 0.9 < took < SLOW_DEADLINE_S - 2, took
                 assert int(response.headers["retry-after"]) >= 1
                 assert error_message(response).startswith("the model did not become free in time to do this within")
