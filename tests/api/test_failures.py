@@ -91,10 +91,16 @@ def test_a_request_admitted_on_a_hopeful_estimate_leaves_with_a_503_once_it_cann
     settings = api_settings.model_copy(update={"request_deadline_s": 1.0, "expected_answer_s": 0.1, "max_waiting": 1,
                                                "rate_limit_per_minute": 0})
     services = Services(settings, embedder_override=real_embedder, chat_override=model)
-    with serving_in_thread(create_app(settings, services=services)) as url, httpx.Client(base_url=url, timeout=30) as http:
+    app = create_app(settings, services=services)
+    release = threading.Event()
+
+    def hold() -> None:  # work with no deadline of its own holds the model (a request would hit its own 1 s first)
+        with app.state.rag.model_queue.slot():
+            release.wait(30)
+    with serving_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        holder = threading.Thread(target=hold)
+        holder.start()
         try:
-            holder = threading.Thread(target=lambda: http.post("/v1/ask", json={"question": ASIF}))
-            holder.start()
             wait_for_queue(http, running=1)
             with http.stream("POST", "/v1/chat", json={"question": ASIF}) as response:  # admitted: 0.1 s + 0.1 s fit
                 assert response.status_code == 200
@@ -104,9 +110,10 @@ def test_a_request_admitted_on_a_hopeful_estimate_leaves_with_a_503_once_it_cann
             error = events[-1][1]
             assert error["status"] == 503 and error["retry_after"] >= 1
             assert error["detail"].startswith("the model did not become free in time to do this within the 1 s")
-            holder.join(10)
+            assert model.calls == 0  # it never reached the model
         finally:
-            model.gate.set()
+            release.set()
+            holder.join(10)
 
 
 def test_a_model_that_cannot_load_is_a_503_whose_body_names_no_server_path(api_settings: Settings,
