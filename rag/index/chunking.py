@@ -14,6 +14,9 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! or ? (optionally followed by closing quotes/brackets) before whitespace.
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)")
 _OPENERS = "\"'“‘(["
+_DASHES = "—–"
+"""A dash after a sentence's end opens what follows it: a byline or credit ("… every weekday here. — Jane Doe
+WASHINGTON — …"), an attribution ("… fair elections. — A. Lawyer (@handle)", "… activist. – With agency inputs")."""
 _WORD_BEFORE_END = re.compile(r"([\w.]+)[.!?][\"'”’)\]]*$")
 _GAP = re.compile(r"[ \u00a0]*[\n\t][\s]*|[ \u00a0]{3,}|[ \u00a0]{2}(?=[A-Z0-9\"'“‘(\[])")
 """Where a block of text ends: a line break, a tab, three or more spaces, or two spaces before a capital, digit or
@@ -29,7 +32,7 @@ def _is_real_end(text: str, end: int, next_start: int) -> bool:
     if next_start >= len(text):
         return True
     following = text[next_start]
-    if not (following.isupper() or following.isdigit() or following in _OPENERS):
+    if not (following.isupper() or following.isdigit() or following in _OPENERS or following in _DASHES):
         return False
     word = _WORD_BEFORE_END.search(text, max(0, end - _LOOKBACK), end)
     if word and text[end - 1] == "." and word.group(1).lower() in _ABBREVIATIONS:
@@ -42,7 +45,7 @@ def split_sentences(body: str) -> list[Span]:
     """Sentences of ``body`` with offsets such that ``body[s.start:s.end] == s.text``.
 
     Line breaks and block gaps (:data:`_GAP`) always end a sentence (headlines and captions stand alone);
-    within a block, a sentence ends at terminal punctuation followed by a capital, digit or opening quote,
+    within a block, a sentence ends at terminal punctuation followed by a capital, digit, opening quote or dash,
     unless the word before it is a known abbreviation.
     """
     spans: list[Span] = []

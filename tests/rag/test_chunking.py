@@ -19,6 +19,10 @@ from tests.conftest import SEED_DIR
         ("He said, “Stop. Now it is war.” Then left.", ["He said, “Stop. Now it is war.”", "Then left."]),
         ("Dr. Saira Khan spoke. Is it real? Yes.", ["Dr. Saira Khan spoke.", "Is it real?", "Yes."]),
         ("  padded sentence.  \n\n  next one.  ", ["padded sentence.", "next one."]),
+        ("Get it every day here. — Ann Roe PARIS — Talks began.", ["Get it every day here.",
+                                                                 "— Ann Roe PARIS — Talks began."]),
+        ("They met twice. – With agency inputs", ["They met twice.", "– With agency inputs"]),
+        ("The vote — a close one — passed. It holds.", ["The vote — a close one — passed.", "It holds."]),
     ],
 )
 def test_split_sentences_finds_the_expected_sentences(body: str, expected: list[str]) -> None:
