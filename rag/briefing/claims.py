@@ -47,6 +47,8 @@ class Statement(BaseModel):
     """Content lemmas of the clause, the parties' own words left out."""
     groups: list[str] = []
     """Other parties the clause names ("the NLF" in "X accuses Y of sheltering the NLF"), as they are labelled."""
+    accusation: bool = True
+    """A claim that accuses (:attr:`rag.nlp.speech.SpeechAct.accusation`), not one that asserts ("claims that it …")."""
     explicit: bool = True
     """An explicit "rejected"/"denies" rather than an implied "said … has not"."""
     pronoun_object: bool = False
@@ -115,7 +117,13 @@ def _statement(parties: Parties, candidate: Candidate, doc: Doc, act: SpeechAct,
     names = frozenset(w.lower() for e in (*inside, act.speaker) for w in e.text.split())
     skip = names | {act.verb.lemma_.lower()}
     context = topic_words(previous, skip=skip) if previous is not None and act.pronoun_object else []
-    return Statement(kind=act.kind, speaker=speaker, target=target, clause_start=act.start, clause_end=act.end,
+    end = act.end
+    for subject, clause_end in act.continued:  # the speaker goes on: "India objects …; the Indian government says …"
+        if subject is not None and parties.party(subject) != speaker.party:
+            break
+        end = clause_end
+    return Statement(kind=act.kind, speaker=speaker, target=target, clause_start=act.start, clause_end=end,
+                     accusation=act.accusation,
                      topic=topic_words(doc, act.start, act.end, skip), groups=groups, explicit=act.explicit,
                      pronoun_object=act.pronoun_object, context_topic=context, sentence=candidate)
 
@@ -166,11 +174,14 @@ def pair_claims(statements: Sequence[Statement]) -> list[ContestedPoint]:
 
 
 def _counter_claims(group: Sequence[Statement], claims: Sequence[Statement]) -> list[Statement]:
-    """Claims by the group's target against its speaker, in one of the group's articles."""
+    """Claims by the group's target against its speaker, in one of the group's articles, not about another group
+    (each names a third party, none the same: "X shelters group A" does not answer "Y backs group B")."""
     first = group[0]
     articles = {c.sentence.article_id for c in group}
+    named = set().union(*(group_tokens(c) for c in group))
     return [c for c in claims if c.speaker.party == first.target and c.target == first.speaker.party
-            and c.sentence.article_id in articles]
+            and c.sentence.article_id in articles
+            and not (named and group_tokens(c) and not named & group_tokens(c))]
 
 
 def _answers(group: Sequence[Statement], candidates: Sequence[Statement]) -> list[Statement]:
@@ -267,4 +278,6 @@ def _context_overlap(topic: set[str], response: Statement) -> set[str]:
 def _label(group: Sequence[Statement]) -> str:
     groups = sorted({g for c in group for g in c.groups})
     about = f" ({', '.join(groups)})" if groups else ""
-    return f"{group[0].speaker.party} accuses {group[0].target}{about}"
+    if any(c.accusation for c in group):
+        return f"{group[0].speaker.party} accuses {group[0].target}{about}"
+    return f"{group[0].speaker.party}'s claim concerning {group[0].target}{about}"

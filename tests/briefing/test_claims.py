@@ -124,3 +124,41 @@ def test_a_counter_claim_about_another_matter_does_not_answer() -> None:
     points = one_article(body)
     assert [p.topic.split(" (")[0] for p in points] == ["Chad accuses Sudan", "Sudan accuses Chad"]
     assert all(p.response is None for p in points)
+
+
+def test_an_objection_to_a_claim_stated_as_a_noun_answers_it_and_a_claim_of_credit_accuses_nobody() -> None:
+    body = ("In the case of the river dispute, Freedonia objects to Ruritania’s claim that it brokered the truce "
+            "between Freedonia and Borduria.")
+    [point] = one_article(body)
+    assert point.claim.who == "Ruritania" and point.claim.text.startswith("Ruritania’s claim that it brokered")
+    assert point.topic.startswith("Ruritania's claim concerning Freedonia")  # credit claimed, nobody accused
+    assert point.response is not None and point.response.who == "Freedonia"
+    assert "objects to" in point.response.text
+
+
+def test_maintained_that_is_a_claim_and_its_accusation_that_is_the_subjects() -> None:
+    body = ("The Sudanese government has maintained that Chad provided shelter and arms to rebels in Darfur.\n"
+            "Chad’s support of the exiles mirrors its accusation that Sudan has fueled the revolt in the east.")
+    points = one_article(body)
+    assert [p.topic.split(" (")[0] for p in points] == ["Sudan accuses Chad", "Chad accuses Sudan"]
+    assert points[1].claim.text.startswith("its accusation that Sudan")
+    assert one_article("The ministry maintained the road to Zenda.") == []  # no reported clause: no claim
+
+
+def test_a_counter_claim_about_another_named_group_does_not_answer() -> None:
+    body = ("Ruritania accused Borduria of arming the Northern Front in Zenda.\n"
+            "Borduria’s repeated accusations that Ruritania shelters the Eastern Legion in its capital continue.")
+    points = one_article(body)
+    assert len(points) == 2 and all(p.response is None for p in points)
+
+
+def test_a_response_goes_on_while_its_speaker_does_and_stops_at_another_party() -> None:
+    own = ("Chad strongly objects to Sudan’s claim that it brokered the truce between Chad and Libya; the Chadian government "
+           "describes the truce as agreed bilaterally and has downplayed Sudan’s role.")
+    [point] = one_article(own)
+    assert point.response is not None and point.response.who.startswith("Chad")
+    assert point.response.text.endswith("has downplayed Sudan’s role")
+    other = ("Chad strongly objects to Sudan’s claim that it brokered the truce between Chad and Libya; the Libyan government "
+             "describes the truce as its own work.")
+    [point] = one_article(other)
+    assert point.response is not None and "Libyan" not in point.response.text
