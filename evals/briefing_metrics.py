@@ -164,8 +164,16 @@ def _side_text(side: Side) -> str:
     return " ".join([side.text, *(c.quote for c in side.citations)])
 
 
+def _names_party(who: str, gold: str) -> bool:
+    """The side's party is the gold one: the same name, with its aliases after it ("India (Indians)" for "India"),
+    or a full name of the gold surname ("Donald Trump" for "Trump"); not a longer word ("Indiana")."""
+    who, gold = who.lower(), gold.lower()
+    name = who.split(" (")[0]
+    return name == gold or who.startswith(gold + " (") or name.endswith(" " + gold)
+
+
 def _side_matches(side: Side | None, gold: GoldSide) -> bool:
-    return (side is not None and side.who.lower().startswith(gold.who.lower())
+    return (side is not None and _names_party(side.who, gold.who)
             and not missing_groups(_side_text(side), gold.facts) and any(c.article_id in gold.sources for c in side.citations))
 
 

@@ -129,3 +129,19 @@ def test_briefing_scores_key_points_and_cited_share() -> None:
     assert scores["key_point_coverage"] == 0.5 and scores["key_point_sourced"] == 0.5
     assert scores["sentences_cited"] == 0.5 and scores["sentences_supported"] == 0.5
     assert scores["missed"] == ["k2"]
+
+
+def test_a_contested_side_named_in_full_matches_a_gold_surname_and_nothing_looser() -> None:
+    from evals.briefing_metrics import GoldSide, _side_matches
+    from rag.briefing.models import Citation as BriefingCitation
+    from rag.briefing.models import Side
+
+    quote = BriefingCitation(article_id="a1", title="t", outlet=None, published_at=None, url=None,
+                                     quote="Ann Roe’s claim that she ended the strike", start=0, end=41)
+    gold = GoldSide(who="Roe", facts=[["strike"]], sources=["a1"])
+    assert _side_matches(Side(who="Ann Roe", text=quote.quote, citations=[quote]), gold)
+    assert _side_matches(Side(who="Roe (union)", text=quote.quote, citations=[quote]), gold)
+    assert not _side_matches(Side(who="Roeland", text=quote.quote, citations=[quote]), gold)
+    assert not _side_matches(Side(who="Ann Roe Smith", text=quote.quote, citations=[quote]), gold)
+    assert not _side_matches(Side(who="Ann Roe", text=quote.quote, citations=[quote.model_copy(
+        update={"article_id": "a2"})]), gold)  # a right name cited to the wrong article
