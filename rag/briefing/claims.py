@@ -118,7 +118,7 @@ def _statement(parties: Parties, candidate: Candidate, doc: Doc, act: SpeechAct,
     skip = names | {act.verb.lemma_.lower()}
     context = topic_words(previous, skip=skip) if previous is not None and act.pronoun_object else []
     end = act.end
-    for subject, clause_end in act.continued:  # the speaker goes on: "India objects …; the Indian government says …"
+    for subject, clause_end in act.continued:  # the speaker goes on: "Chad objects …; the Chadian government says …"
         if subject is not None and parties.party(subject) != speaker.party:
             break
         end = clause_end

@@ -21,7 +21,7 @@ from rag.nlp.frames import verb_target
 CLAIM_LEMMAS = frozenset({"accuse", "allege", "claim", "assert", "argue", "charge", "blame"})
 CLAUSE_CLAIM_LEMMAS = frozenset({"maintain", "contend"})
 """Verbs that make a claim only with a reported clause: "has maintained that Y armed Z", not "maintained the road".
-"Insist" is left out: it restates a side's position against the other's ("while Kabul insists that …"), an answer
+"Insist" is left out: it restates a side's position against the other's ("while Y insists that …"), an answer
 more than a claim; counted as a claim it displaced a fuller exchange in the seed briefing (its gate's kp07)."""
 RESPONSE_LEMMAS = frozenset({"deny", "reject", "dismiss", "refute", "rebuff", "dispute", "contest"})
 OBJECTION_LEMMAS = frozenset({"object"})
