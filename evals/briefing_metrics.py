@@ -165,8 +165,11 @@ def _side_text(side: Side) -> str:
 
 
 def _names_party(who: str, gold: str) -> bool:
-    """The side's party is the gold one: the same name, with its aliases after it ("India (Indians)" for "India"),
-    or a full name of the gold surname ("Donald Trump" for "Trump"); not a longer word ("Indiana")."""
+    """Whether the side's party is the gold one.
+
+    The same name, with its aliases after it ("India (Indians)" for "India"), or a full name of the gold surname
+    ("Donald Trump" for "Trump"); not a longer word ("Indiana").
+    """
     who, gold = who.lower(), gold.lower()
     name = who.split(" (")[0]
     return name == gold or who.startswith(gold + " (") or name.endswith(" " + gold)

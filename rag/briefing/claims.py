@@ -174,8 +174,10 @@ def pair_claims(statements: Sequence[Statement]) -> list[ContestedPoint]:
 
 
 def _counter_claims(group: Sequence[Statement], claims: Sequence[Statement]) -> list[Statement]:
-    """Claims by the group's target against its speaker, in one of the group's articles, not about another group
-    (each names a third party, none the same: "X shelters group A" does not answer "Y backs group B")."""
+    """Claims by the group's target against its speaker, in one of the group's articles, not about another group.
+
+    Each names a third party and none is the same: "X shelters group A" does not answer "Y backs group B".
+    """
     first = group[0]
     articles = {c.sentence.article_id for c in group}
     named = set().union(*(group_tokens(c) for c in group))

@@ -89,8 +89,11 @@ def _subject(verb: Token) -> tuple[Token | None, bool]:
 
 
 def _target(verb: Token, passive: bool) -> Token | None:
-    """The verb's target (:func:`rag.nlp.frames.verb_target`, or what it objects to), else the subject of the clause
-    it reports. A rejected or disputed claim's owner is the target: "rejects Y's accusation" answers Y."""
+    """The verb's target (:func:`rag.nlp.frames.verb_target`, or what it objects to), else the reported subject.
+
+    The subject of the clause it reports, when it has no target of its own. A rejected or disputed claim's owner is
+    the target: "rejects Y's accusation" answers Y.
+    """
     found = verb_target(verb, passive)
     if found is None and verb.lemma_ in OBJECTION_LEMMAS:
         found = next((_child(p, "pobj") for p in verb.children if p.dep_ == "prep" and p.lower_ == "to"), None)
@@ -250,8 +253,11 @@ def _accuses(act: Token, reported: Token | None) -> bool:
 
 
 def _antecedent(noun: Token) -> Span | None:
-    """Who "its"/"their" on ``noun`` stands for: the last party before it in the sentence that is a subject or a
-    subject's possessor ("Y's support … mirrors its accusation" → Y, "Y said its claim …" → Y); nobody without one."""
+    """Who "its"/"their" on ``noun`` stands for, or nobody.
+
+    The last party before it in the sentence that is a subject or a subject's possessor ("Y's support … mirrors its
+    accusation" → Y, "Y said its claim …" → Y).
+    """
     for token in reversed(noun.doc[: noun.i]):
         if token.pos_ == "PRON" or token.dep_ not in ("nsubj", "nsubjpass", "poss"):
             continue
