@@ -28,9 +28,9 @@ OBJECTION_LEMMAS = frozenset({"object"})
 """Verbs of refusal with "to": "X objects to Y's claim that …"."""
 SAY_LEMMAS = frozenset({"say", "state"})
 CLAIM_NOUN_LEMMAS = frozenset({"argument", "claim", "accusation", "allegation", "contention", "charge", "assertion"})
+"""Nouns of the same acts, for "X's argument is that …": the possessor speaks, the reported clause is the claim."""
 ACCUSATION_LEMMAS = frozenset({"accuse", "allege", "charge", "blame", "accusation", "allegation"})
 """Claims that always accuse; the others accuse when the reported clause's doer is named (:attr:`SpeechAct.accusation`)."""
-"""Nouns of the same acts, for "X's argument is that …": the possessor speaks, the reported clause is the claim."""
 PARTY_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 _SUBJECTS = ("nsubj", "nsubjpass")
 _CLIMB = ("xcomp", "conj", "advcl", "ccomp")
@@ -96,7 +96,7 @@ def _target(verb: Token, passive: bool) -> Token | None:
     """
     found = verb_target(verb, passive)
     if found is None and verb.lemma_ in OBJECTION_LEMMAS:
-        found = next((_child(p, "pobj") for p in verb.children if p.dep_ == "prep" and p.lower_ == "to"), None)
+        found = _object_of_to(verb)
     if found is not None and found.lemma_ in CLAIM_NOUN_LEMMAS:
         owner = _child(found, "poss")
         if owner is not None and owner.pos_ != "PRON":
@@ -107,9 +107,14 @@ def _target(verb: Token, passive: bool) -> Token | None:
     return _child(reported, *_SUBJECTS) if reported is not None else None
 
 
+def _object_of_to(verb: Token) -> Token | None:
+    """The object of the verb's "to" ("objects to Y's claim" → claim)."""
+    return next((_child(p, "pobj") for p in verb.children if p.dep_ == "prep" and p.lower_ == "to"), None)
+
+
 def _objection(verb: Token) -> bool:
     """"X objects to …": a verb of refusal that takes its object with "to"."""
-    return verb.lemma_ in OBJECTION_LEMMAS and any(c.dep_ == "prep" and c.lower_ == "to" for c in verb.children)
+    return verb.lemma_ in OBJECTION_LEMMAS and _object_of_to(verb) is not None
 
 
 def core_tokens(head: Token) -> list[Token]:
@@ -213,8 +218,7 @@ def _nominal_claim(noun: Token) -> SpeechAct | None:
     """"X's argument is that Y has sanctuaries in Z", "… X's claim that Y …": a claim by X, the possessor.
 
     The reported clause is the copula's complement, or the "that" clause the noun itself takes. A possessive pronoun
-    ("its accusation that …") is the subject of the clause the noun sits in (the subject's own possessor when the
-    subject names no party: "Y's support mirrors its accusation that …"). Its target is the place or party the
+    ("its accusation that …") stands for the party :func:`_antecedent` finds. Its target is the place or party the
     reported clause names (a place first: the claim is about what happens there), else nobody named.
     """
     if noun.pos_ != "NOUN" or noun.lemma_ not in CLAIM_NOUN_LEMMAS:

@@ -243,9 +243,12 @@ ANSWER_S = 4.0
 machine), so that whether two or three answers fit in :data:`SLOW_DEADLINE_S` does not hang on the machine's load."""
 
 
-def timed_reader(messages: Sequence[Message]) -> str:
-    time.sleep(ANSWER_S)
-    return reader(messages)
+def reader_taking(seconds: float) -> FunctionModel:
+    """The fake reader, holding the model ``seconds`` per answer."""
+    def answer(messages: Sequence[Message]) -> str:
+        time.sleep(seconds)
+        return reader(messages)
+    return FunctionModel(answer)
 
 
 KNOWN_PRIOR_S = 2.0
@@ -259,11 +262,7 @@ def known_speed_url(api_settings: Settings, real_embedder: Embedder) -> Iterator
     """Answers assumed to take 2 s (they take 1 s and a little), 5 s allowed per request."""
     settings = api_settings.model_copy(update={"request_deadline_s": 5.0, "expected_answer_s": KNOWN_PRIOR_S,
                                                "max_waiting": 8, "rate_limit_per_minute": 0})
-
-    def quick_reader(messages: Sequence[Message]) -> str:
-        time.sleep(KNOWN_ANSWER_S)
-        return reader(messages)
-    services = Services(settings, embedder_override=real_embedder, chat_override=FunctionModel(quick_reader))
+    services = Services(settings, embedder_override=real_embedder, chat_override=reader_taking(KNOWN_ANSWER_S))
     with serving_in_thread(create_app(settings, services=services)) as url:
         warm_up(services, ASIF)
         yield url
@@ -370,7 +369,7 @@ def slow_service(settings: Settings, embedder: Embedder, prior_s: float) -> Iter
     """
     settings = settings.model_copy(update={"request_deadline_s": SLOW_DEADLINE_S, "expected_answer_s": prior_s,
                                            "max_waiting": 8, "rate_limit_per_minute": 0})
-    services = Services(settings, embedder_override=embedder, chat_override=FunctionModel(timed_reader))
+    services = Services(settings, embedder_override=embedder, chat_override=reader_taking(ANSWER_S))
     with serving_in_thread(create_app(settings, services=services)) as url:
         assert httpx.post(f"{url}/v1/articles", json=VELMORA, timeout=60).status_code == 200
         warm_up(services, BRASK)
