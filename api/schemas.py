@@ -120,6 +120,8 @@ class ArticleSummary(BaseModel):
     url: str | None
     duplicate_of: str | None
     """Set when this article is a reprint of another, which holds the indexed text."""
+    pending: bool = False
+    """In the record, and not yet (or not completely) in the search index: the indexer has it queued."""
 
 
 class ArticleDeleted(BaseModel):

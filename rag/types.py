@@ -114,9 +114,9 @@ class IngestReport(BaseModel):
     warnings: list[ItemWarning] = Field(default_factory=list)
     """Inputs ingested despite a problem worth knowing (a legacy encoding guessed, say)."""
     recovered: list[str] = Field(default_factory=list)
-    """Articles whose write or delete a killed earlier run left unfinished, finished before this run began."""
+    """Articles a killed earlier run left queued for the index, brought up to date before this run began."""
     pending: list[ItemError] = Field(default_factory=list)
-    """Unfinished operations of an earlier run that failed again (why): still in the journal, never deleted, retried by
+    """Articles in the record whose indexing failed (why): still queued in the outbox, never deleted, retried by
     the next writer; ``rag doctor`` lists them."""
     boilerplate: dict[str, DroppedText] = Field(default_factory=dict)
     """Article id → what was left out of it as cross-page boilerplate (only articles that lost something)."""

@@ -22,8 +22,9 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
 @router.get("", response_model=list[ArticleSummary])
 def list_articles(services: ServicesDep) -> list[ArticleSummary]:
-    """Every indexed article (reprints included, marked), without bodies."""
-    return [ArticleSummary(**a.model_dump(exclude={"body", "content_hash", "ingested_at"}))
+    """Every article of the record (reprints and those still queued for the index marked), without bodies."""
+    pending = services.store.pending_ids()
+    return [ArticleSummary(**a.model_dump(exclude={"body", "content_hash", "ingested_at"}), pending=a.id in pending)
             for a in services.store.list_articles()]
 
 
@@ -69,7 +70,7 @@ def _to_article(row: ArticleIn | dict[str, Any], source: str, max_chars: int) ->
 @router.delete("/{article_id}", response_model=ArticleDeleted, responses={404: {"model": ErrorResponse}})
 def delete_article(article_id: str, services: ServicesDep) -> ArticleDeleted:
     """Remove one article and its chunks."""
-    # The journaled path: a kill mid-delete is finished by the next writer, and reprints are promoted.
+    # One record transaction (reprints promoted in it); a kill before the index caught up is finished by the next writer.
     deleted = remove_article(article_id, services.store, LazyEmbedder(lambda: services.embedder), services.settings)
     if not deleted:
         raise NotFound(f"no article with id {article_id!r}")

@@ -25,8 +25,8 @@ def readyz(state: StateDep) -> JSONResponse:
     checks: dict[str, str] = {}
     services = state.services
     try:
-        counts, pending = services.store.counts(), services.store.pending()
-        unfinished = f", {len(pending)} pending: {', '.join(e.article_id for e in pending[:5])}" if pending else ""
+        counts, pending = services.store.counts(), sorted(services.store.pending_ids())
+        unfinished = f", {len(pending)} pending: {', '.join(pending[:5])}" if pending else ""
         checks["index"] = f"ok ({counts['articles']} articles, {counts['chunks']} chunks{unfinished})"
     except Exception as exc:  # reported, not raised: this is the health report
         checks["index"] = f"unavailable: {exc}"

@@ -1,4 +1,4 @@
-"""``rag doctor [--repair] [--json]``: report (and repair) chunks, records and journal entries that disagree."""
+"""``rag doctor [--repair] [--json]``: compare the indexes with the article record, and repair them from it."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def doctor_command(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: RAG_DATA_DIR or .rag).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Check that every chunk belongs to a whole article and no write was left half done; exit 1 if not."""
+    """Check that the indexes hold every article of the record as it is, with nothing queued; exit 1 if not."""
     services = Services(build_settings(data_dir))
     try:
         if fix:

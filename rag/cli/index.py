@@ -68,10 +68,10 @@ def ingest(
                 console.print(f"  boilerplate: {lines:,} lines ({chars:,} characters) repeated across pages of their "
                               f"site left out of {len(report.boilerplate)} articles")
             for article_id in report.recovered:
-                console.print(Text(f"  recovered: finished the interrupted write of {article_id}"))
+                console.print(Text(f"  recovered: the index caught up with {article_id} (left queued by an interrupted run)"))
             for error in report.pending:
                 console.print(Text.assemble("  ", ("pending", "yellow"), f" {error.source}: {error.reason} "
-                                            "(kept in the journal; the next ingest or `rag doctor --repair` retries)"))
+                                            "(kept in the record and queued; the next ingest or `rag doctor --repair` retries)"))
             for reprint, original in report.duplicates.items():
                 console.print(Text(f"  reprint: {reprint} duplicates {original}"))
             for warning in report.warnings:
@@ -167,12 +167,10 @@ def clip(text: str, limit: int) -> str:
 
 
 def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
-    """List the indexed articles, and those whose write is still pending (``"pending": true``)."""
+    """List the articles of the record; those the indexes have not caught up with yet say ``"pending": true``."""
     store = Services(build_settings(data_dir)).store
     found = store.list_articles()
-    unfinished = {e.article_id: e.article for e in store.pending() if e.op == "index" and e.article is not None}
-    listed = {a.id for a in found}
-    found += [a for i, a in unfinished.items() if i not in listed]
+    unfinished = store.pending_ids()
     if as_json:
         print_json([{**a.model_dump(mode="json", exclude={"body"}), "pending": a.id in unfinished} for a in found])
         return
@@ -180,7 +178,7 @@ def articles(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     for a in found:
         note = f"reprint of {a.duplicate_of}" if a.duplicate_of else ""
         if a.id in unfinished:
-            note = "pending: its write did not finish (retried by the next ingest; see rag doctor)"
+            note = "pending: not yet in the search index (retried by the next ingest; see rag doctor)"
         table.add_row(Text(a.id), Text(a.title), Text(a.outlet or ""), str(a.published_at or ""), Text(note))
     console.print(table)
 

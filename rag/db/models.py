@@ -1,4 +1,4 @@
-"""Tables for conversations, their turns and stored briefings (SQLAlchemy 2.0 declarative models)."""
+"""Tables for conversations, their turns, stored briefings, and the article record with its index outbox (SQLAlchemy 2.0)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,47 @@ class BriefingRow(Base):
     payload_json: Mapped[str] = mapped_column(Text)
     markdown: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
+
+
+class ArticleRow(Base):
+    """One article as the record holds it: the source of truth the indexes are derived from."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    outlet: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    duplicate_of: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
+    minhash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    segments: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The page's segment fingerprint (``rag.index.boilerplate``): later ingests count its site's repeats with it."""
+    indexed_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The content hash the indexes were last built from; ``None`` until the indexer has applied it."""
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxRow(Base):
+    """An index operation the record has committed and the indexer has not yet applied."""
+
+    __tablename__ = "index_outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(String, index=True)
+    op: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RecordStateRow(Base):
+    """One row: the record's generation, raised by every change, so a writer knows when another wrote."""
+
+    __tablename__ = "record_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

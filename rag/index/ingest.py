@@ -1,17 +1,14 @@
-"""Ingest and delete: read sources, skip unchanged articles, record reprints, chunk, embed, write, journaled.
+"""Ingest and delete: read sources, skip unchanged articles, record reprints, mask boilerplate, embed, record, index.
 
-Every change to one article is a journaled operation (:mod:`rag.index.journal`): the entry is written before
-the first write to the chunks or records and removed after the last, and each writer replays what an
-interrupted one left pending before it starts. So after any crash the store converges on whole articles:
-an interrupted write is finished (from the article kept in its entry), an interrupted delete is finished,
-and reprints of a deleted original are re-pointed to the oldest of them, which is indexed in its place.
-
-An ingest reads up to :data:`WINDOW_PAGES` items ahead. Their cross-page repeats are counted with the stored
-pages of the same sites and masked as boilerplate (:mod:`rag.index.boilerplate`), and the texts of consecutive
-articles are embedded together in calls of about :data:`GROUP_TEXTS`; then each article is written, in input
-order, as its own journaled operation. The store's write lock is taken for :data:`WRITE_BATCH` articles at a
-time, to write only: reading, planning and embedding run outside it, and what was planned before another writer
-changed the store is planned again before it is written.
+The record (:mod:`rag.index.record`) is the truth and Chroma is derived from it. An ingest reads up to
+:data:`WINDOW_PAGES` items ahead; their cross-page repeats are counted with the stored pages of the same sites and
+masked as boilerplate (:mod:`rag.index.boilerplate`); the texts of consecutive articles are chunked and embedded
+together in calls of about :data:`GROUP_TEXTS`, outside any lock. Then :data:`WRITE_BATCH` articles at a time are
+written to the record in one transaction (each with an outbox entry), and the indexer
+(:mod:`rag.index.indexer`) applies those entries to Chroma with the vectors already computed. A kill at any moment
+leaves the record whole (the last batch's transaction either committed or did not) and the outbox naming what Chroma
+still lacks; the next writer or ``rag doctor --repair`` applies it. What was planned before another writer changed the
+record is planned again before it is written.
 """
 
 from __future__ import annotations
@@ -31,14 +28,15 @@ from rag.index.boilerplate import (
     repeated_spans,
     site_key,
 )
-from rag.index.chunking import chunk_article, search_text, split_sentences
+from rag.index.chunking import split_sentences
 from rag.index.corpus import read_sources
 from rag.index.dedupe import DuplicateIndex, decode_signature, encode_signature, signature
-from rag.index.journal import JournalEntry
+from rag.index.indexer import BATCH_ARTICLES, Applied, Prepared, apply_outbox, prepare_article
 from rag.index.store import Store
+from rag.index.upgrade import upgrade_store
 from rag.models.embed import Embedder
 from rag.settings import Settings
-from rag.types import Article, Chunk, DroppedText, IngestReport, ItemError, ItemWarning, Span
+from rag.types import Article, DroppedText, IngestReport, ItemError, ItemWarning, Span
 
 Progress = Callable[[str], None]
 
@@ -78,18 +76,18 @@ def ingest_items(
 ) -> IngestReport:
     """Ingest ``items`` window by window: count cross-page repeats, mask boilerplate, embed across articles, write.
 
-    Each article is still written as its own journaled operation, in input order, so a crash leaves at most the
-    one being written (and a reprint it promotes) to replay. The write lock is held only to write: reading,
-    planning and embedding happen outside it, so another writer (``POST /v1/articles``, a second ``rag ingest``)
+    Articles are recorded :data:`WRITE_BATCH` at a time, in input order, one transaction each batch, then indexed; a
+    crash leaves the record whole and the outbox naming what the index still lacks. The write lock is held only to
+    write: reading, planning and embedding happen outside it, so another writer (``POST /v1/articles``, a second ``rag ingest``)
     waits for one group's writes, not for this run's embedding. When someone else wrote meanwhile, what is left
     of the window is planned again against the store as it now is (:func:`_replan`) before anything is written.
     """
     report = IngestReport()
-    with store.write_lock():
-        store.drop_sentence_vectors()  # written at ingest by older versions, now embedded when a question needs them
-        report.recovered, report.pending = recover(store, embedder, settings)
-        state = _Batch.from_store(store, settings)
-        seen_at = store.change_marker()
+    upgrade_store(store)
+    applied = apply_outbox(store, embedder, settings)  # what a killed writer left: the indexes catch up first
+    report.recovered, report.pending = list(dict.fromkeys(applied.done)), applied.failed
+    state = _Batch.from_store(store, settings)
+    seen_at = store.change_marker()
     for window in _windows(items, WINDOW_PAGES):
         state.sketches.clear()  # kept for one window: a plan made again reuses them
         remaining = _plan(_screen(window, store, state, report, progress), state, settings)
@@ -99,22 +97,30 @@ def ingest_items(
             while group:
                 with store.write_lock():
                     if store.change_marker() != seen_at:  # another writer wrote since this run last did
-                        state, group, remaining = _catch_up(store, embedder, settings, state, group, remaining, report)
+                        state, group, remaining = _catch_up(store, state, group, remaining, settings)
                     batch, group = group[:WRITE_BATCH], group[WRITE_BATCH:]
-                    for plan in batch:
-                        _write(plan, store, embedder, settings, state, report)
-                        if progress:
-                            progress(plan.article.id)
+                    recorded = [plan for plan in batch if _record(plan, store, state, report)]
                     seen_at = store.change_marker()
+                _index(recorded, store, embedder, settings, report)
+                if progress:
+                    for plan in batch:
+                        progress(plan.article.id)
     return report
 
 
-def _catch_up(store: Store, embedder: Embedder, settings: Settings, state: _Batch, group: list[_Plan],
-              remaining: list[_Plan], report: IngestReport) -> tuple[_Batch, list[_Plan], list[_Plan]]:
-    """After another writer: finish what a killed one left, re-read the store, plan the rest of the window again."""
-    recovered, pending = recover(store, embedder, settings)
-    report.recovered += [i for i in recovered if i not in report.recovered]
-    report.pending += pending
+def _index(recorded: list[_Plan], store: Store, embedder: Embedder, settings: Settings, report: IngestReport) -> None:
+    """Apply the outbox entries of the articles just recorded, with the vectors already computed for them."""
+    if not recorded:
+        return
+    ready = {plan.article.id: plan.prepared for plan in recorded if plan.prepared is not None}
+    applied: Applied = apply_outbox(store, embedder, settings, ready, only=[plan.article.id for plan in recorded])
+    report.chunks_written += sum(applied.chunks.values())
+    report.pending += applied.failed
+
+
+def _catch_up(store: Store, state: _Batch, group: list[_Plan], remaining: list[_Plan],
+              settings: Settings) -> tuple[_Batch, list[_Plan], list[_Plan]]:
+    """After another writer: re-read the record and plan the rest of the window again (under the lock)."""
     fresh = _Batch.from_store(store, settings)
     fresh.seen, fresh.failed, fresh.sketches = state.seen, state.failed, state.sketches
     replanned = _replan([*group, *remaining], store, fresh, settings)
@@ -143,53 +149,40 @@ def _split_group(plans: list[_Plan], size: int) -> tuple[list[_Plan], list[_Plan
 
 
 def delete_article(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> bool:
-    """Remove an article and its chunks; its reprints survive, the oldest indexed in its place."""
+    """Remove an article from the record and the indexes; its reprints survive, the oldest indexed in its place."""
+    upgrade_store(store)
+    apply_outbox(store, embedder, settings)
     with store.write_lock():
-        recover(store, embedder, settings)
-        if store.get_article(article_id) is None:
-            return False
-        _delete(article_id, store, embedder, settings)
-        return True
+        removed = store.record.remove_promoting(article_id)
+    if removed:
+        apply_outbox(store, embedder, settings)
+    return removed
 
 
 def recover(store: Store, embedder: Embedder, settings: Settings) -> tuple[list[str], list[ItemError]]:
-    """Finish every operation a killed writer left pending: the ids it finished, and the ones it could not (why).
-
-    Call with the write lock held. Writes are replayed before deletes, so a reprint being promoted when
-    its original's delete was interrupted ends up indexed, not promoted twice. An operation that fails again (the
-    embedder cannot load, say) stays pending in the journal with the article it holds: nothing of it is removed, it is
-    not called recovered, and the next writer or ``rag doctor --repair`` tries again (``rag doctor`` lists it).
-    """
-    finished: list[str] = []
-    failed: list[ItemError] = []
-    for entry in sorted(store.pending(), key=lambda e: e.op != "index"):
-        try:
-            if entry.op == "index" and entry.article is not None:
-                write_article(entry.article, entry.minhash or "", store, embedder, settings)
-            else:
-                _delete(entry.article_id, store, embedder, settings)
-        except Exception as exc:  # noqa: BLE001  # any failure: the journal keeps it for the next try
-            failed.append(ItemError(source=entry.article_id, reason=f"its unfinished {entry.op} is still pending: "
-                                    f"{type(exc).__name__}: {exc}"))
-            continue
-        finished.append(entry.article_id)
-    return finished, failed
+    """Apply what the outbox holds: the articles whose indexes caught up, and those still pending (why)."""
+    applied = apply_outbox(store, embedder, settings)
+    return list(dict.fromkeys(applied.done)), applied.failed
 
 
 def is_intact(article_id: str, store: Store) -> bool:
-    """Whether the stored article is whole: its chunks from its current text. A reprint: when its original exists."""
+    """Whether the indexes hold the article as the record has it, with nothing pending for it.
+
+    An original: its chunks, cut from its current text; a reprint: its original exists and it has no chunks.
+    """
     meta = store.record_metadata(article_id)
-    if meta is None:
+    if meta is None or article_id in store.pending_ids():
         return False
     original_id = meta.get("duplicate_of")
     if original_id:
         original = store.record_metadata(str(original_id))
         return original is not None and not original.get("duplicate_of") and not store.chunk_ids(article_id)
-    return chunks_match(article_id, meta, store.chunk_hashes(article_id))
+    return meta.get("indexed_hash") == meta.get("content_hash") and chunks_match(
+        article_id, meta, store.chunk_hashes(article_id))
 
 
 def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str]) -> bool:
-    """Whether ``chunks`` (id → content hash) are exactly the chunks the record ``meta`` was written with."""
+    """Whether ``chunks`` (id → content hash) are exactly the chunks the record ``meta`` was indexed with."""
     if not chunks or any(content != meta.get("content_hash") for content in chunks.values()):
         return False
     expected = meta.get("chunks")
@@ -197,64 +190,11 @@ def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str
     return set(chunks) == {f"{article_id}:{position}" for position in range(count)}
 
 
-@dataclass
-class Prepared:
-    """An article cut up for the store: its chunks, the texts to embed, then their vectors."""
-
-    article: Article
-    chunks: list[Chunk]
-    texts: list[str]
-    """Chunk search texts; a reprint: its title. Sentences are embedded when a question needs them (evidence step)."""
-    vectors: list[list[float]] = field(default_factory=list)
-
-
-def prepare_article(article: Article, settings: Settings) -> Prepared:
-    """Chunk ``article`` (nothing for a reprint but its title); raises if it has nothing to index."""
-    if article.duplicate_of:
-        return Prepared(article, [], [article.title])
-    chunks = chunk_article(article.id, article.body, settings.chunk_size, settings.chunk_overlap)
-    if not chunks:
-        raise ValueError("no chunks to embed")
-    return Prepared(article, chunks, [search_text(article.title, c.text) for c in chunks])
-
-
-def write_article(
-    article: Article, minhash: str, store: Store, embedder: Embedder, settings: Settings, segments: str | None = None
-) -> int:
-    """Write one article as a journaled operation; returns how many chunks it has.
-
-    Everything that can fail slowly (chunking, embedding) happens before the first write, so a failure
-    there leaves the old version intact. A reprint keeps its record (its outlet stays known) and no chunks.
-    """
-    prepared = prepare_article(article, settings)
-    prepared.vectors = embedder.embed(prepared.texts)
-    return store_prepared(prepared, minhash, store, segments)
-
-
-def store_prepared(prepared: Prepared, minhash: str, store: Store, segments: str | None = None) -> int:
-    """Write an embedded :class:`Prepared` article: journal entry, chunks, record, done."""
-    article, chunks = prepared.article, prepared.chunks
-    if len(prepared.vectors) != len(prepared.texts):
-        raise ValueError(f"the embedder returned {len(prepared.vectors)} vectors for {len(prepared.texts)} texts")
-    embeddings = prepared.vectors[: len(chunks)]
-    record_vector = prepared.vectors[0] if article.duplicate_of else _mean(embeddings)
-    store.begin(JournalEntry(op="index", article_id=article.id, started_at=_now(), article=article, minhash=minhash))
-    store.replace_chunks(article, chunks, embeddings)
-    if segments is not None:
-        store.note_segments(article.id, segments)
-    store.put_article(article, record_vector, minhash, chunk_count=len(chunks))
-    if article.duplicate_of:  # its own reprints now follow its original
-        for reprint in store.reprints_of(article.id):
-            store.repoint_reprint(reprint.id, article.duplicate_of)
-    store.finish(article.id)
-    return len(chunks)
-
-
 WINDOW_PAGES = 2000
 """Items read ahead: their repeats are counted together (with the stored pages of their sites) before any is
 written. Bounds what an ingest holds in memory; a later window counts the earlier ones through the store."""
-WRITE_BATCH = 16
-"""Articles written per hold of the write lock (about 0.2 s each here): another writer waits for at most these."""
+WRITE_BATCH = BATCH_ARTICLES
+"""Articles recorded per transaction, then indexed: another writer waits for at most these."""
 GROUP_TEXTS = 2048
 """Chunk texts embedded in one call across consecutive articles: the model sorts them by length,
 so batches carry little padding, and an article of five sentences no longer makes a batch of five."""
@@ -433,68 +373,31 @@ def _embed_group(group: list[_Plan], embedder: Embedder, settings: Settings) -> 
         cursor += len(prepared.texts)
 
 
-def _write(plan: _Plan, store: Store, embedder: Embedder, settings: Settings, state: _Batch,
-           report: IngestReport) -> None:
+def _record(plan: _Plan, store: Store, state: _Batch, report: IngestReport) -> bool:
+    """Write one planned article to the record (inside the batch's transaction); whether it was written."""
     article = plan.article
-    try:
-        if plan.error is not None:
-            raise _NotIndexed(plan.error)
-        if article.duplicate_of in state.failed:  # its original could not be indexed: it is the original now
-            article = plan.article = article.model_copy(update={"duplicate_of": None})
-            plan.prepared = None
-        if plan.prepared is None:
-            written = write_article(article, plan.minhash, store, embedder, settings, plan.segments)
-        else:
-            written = store_prepared(plan.prepared, plan.minhash, store, plan.segments)
-    except Exception as exc:  # an embedding or store failure loses this article only
-        reason = str(exc) if isinstance(exc, _NotIndexed) else f"could not index: {exc}"
-        report.failed.append(ItemError(source=article.id, reason=reason))
+    if plan.error is not None:
+        report.failed.append(ItemError(source=article.id, reason=plan.error))
         state.failed.add(article.id)
         state.duplicates.remove(article.id)
-        return
+        return False
+    if article.duplicate_of in state.failed:  # its original could not be indexed: it is the original now
+        article = plan.article = article.model_copy(update={"duplicate_of": None})
+        plan.prepared = None
+    store.record.put(article, plan.minhash, plan.segments)
     if plan.dropped is not None:
         report.boilerplate[article.id] = plan.dropped
     if article.duplicate_of:
+        for reprint in store.record.reprints_of(article.id):  # its own reprints now follow its original
+            store.record.repoint(reprint.article.id, article.duplicate_of)
         state.duplicates.remove(article.id)
         state.pages.pop(article.id, None)
         report.duplicates[article.id] = article.duplicate_of
-        return
+        return True
     state.duplicates.add(article.id, decode_signature(plan.minhash))
     state.pages[article.id] = (plan.site, plan.segments)
-    report.chunks_written += written
     (report.updated if plan.existed else report.added).append(article.id)
-
-
-class _NotIndexed(Exception):
-    """An article refused before any write, with the reason as the report gives it."""
-
-
-def _delete(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> None:
-    store.begin(JournalEntry(op="delete", article_id=article_id, started_at=_now()))
-    remove_article(article_id, store)
-    promote_reprints(article_id, store, embedder, settings)
-    store.finish(article_id)
-
-
-def remove_article(article_id: str, store: Store) -> None:
-    chunk_ids = store.chunk_ids(article_id)
-    if chunk_ids:
-        store.delete_chunks(chunk_ids)
-    if store.record_metadata(article_id) is not None:
-        store.delete_record(article_id)
-
-
-def promote_reprints(original_id: str, store: Store, embedder: Embedder, settings: Settings) -> str | None:
-    """Reprints of a vanished original: the oldest becomes the original (indexed), the rest point at it."""
-    reprints = store.reprints_of(original_id)
-    if not reprints:
-        return None
-    heir, *others = reprints
-    for reprint in others:
-        store.repoint_reprint(reprint.id, heir.id)
-    minhash = str((store.record_metadata(heir.id) or {}).get("minhash") or encode_signature(signature(heir.body)))
-    write_article(heir.model_copy(update={"duplicate_of": None}), minhash, store, embedder, settings)
-    return heir.id
+    return True
 
 
 def _same_metadata(old: Article, new: Article) -> bool:
@@ -508,10 +411,3 @@ def _same_metadata(old: Article, new: Article) -> bool:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _mean(vectors: list[list[float]]) -> list[float]:
-    if not vectors:
-        raise ValueError("no chunks to embed")
-    size = len(vectors[0])
-    return [sum(v[i] for v in vectors) / len(vectors) for i in range(size)]

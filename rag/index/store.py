@@ -1,9 +1,9 @@
-"""The Chroma index: chunks (with embeddings), article records, journal and lease.
+"""The store: the article record (SQL, :mod:`rag.index.record`) and the chunk index derived from it (Chroma).
 
-On disk by default (``PersistentClient`` in the data directory, writers serialised by a file lock);
-``RAG_CHROMA_URL`` points it at a Chroma server instead (``chroma run``), where writers on any machine are
-serialised by a lease record in Chroma itself (:mod:`rag.index.journal`). Operations that touch both chunks and
-records are journaled by :mod:`rag.index.ingest`; this module only offers the single-collection steps.
+Chroma is on disk by default (``PersistentClient`` in the data directory) or a server (``RAG_CHROMA_URL``,
+``chroma run``); it holds chunks and their vectors only. Articles live in the record, in the service database. Writers
+take turns through the record's write transaction (:meth:`Store.write_lock`); the indexer
+(:mod:`rag.index.indexer`) writes Chroma inside such a transaction too, so on-disk Chroma has one writer at a time.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
-from rag.index.journal import ChromaLease, Journal, JournalEntry
-from rag.index.journal import StoreBusyError as StoreBusyError
+from rag.index.record import ArticleRecord, OutboxEntry
+from rag.index.record import StoreBusyError as StoreBusyError
 from rag.settings import Settings
 from rag.types import Article, Chunk, SearchFilters
 
 LOCK_TIMEOUT_S = 60.0
 SQLITE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
-"""Fault injection for the crash tests: the process SIGKILLs itself right after this many store writes."""
 Metadata = dict[str, Any]
 
 
@@ -63,24 +62,18 @@ def _opening(settings: Settings) -> Iterator[None]:
 
 
 class Store:
-    """Chunks and article records in Chroma, with the metadata filters and citations need."""
+    """The article record and the Chroma chunks, with the metadata filters and citations need."""
 
     def __init__(self, settings: Settings, client: Any | None = None) -> None:
         self.settings = settings
+        self.record = ArticleRecord(settings.resolved_database_url)
         with _opening(settings):
             self.client = client if client is not None else make_client(settings)
             self.chunks = self.client.get_or_create_collection(
                 f"{settings.collection}_chunks", metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
-            self.articles = self.client.get_or_create_collection(
-                f"{settings.collection}_articles", metadata={"hnsw:space": "cosine"}, embedding_function=None
-            )
-            self.meta = self.client.get_or_create_collection(f"{settings.collection}_meta", embedding_function=None)
-        self.journal = Journal(self.meta)
-        self._lease: ChromaLease | None = None
         self._held = threading.local()
         """How deep this thread is in :meth:`write_lock` (per thread: the service's request threads share a Store)."""
-        self._segments: dict[str, str] = {}
 
     def disk_probe(self) -> list[list[int]] | None:
         """Size and mtime of the on-disk store's SQLite files (every Chroma write touches them); ``None`` on a server."""
@@ -96,19 +89,12 @@ class Store:
         return probe
 
     def change_marker(self) -> object:
-        """A value that differs once another writer has written.
-
-        The disk probe; on a server, every record's id, content hash and original (one metadata read).
-        """
-        probe = self.disk_probe()
-        if probe is not None:
-            return probe
-        return frozenset((article_id, str(meta.get("content_hash", "")), str(meta.get("duplicate_of") or ""))
-                         for article_id, meta in self.all_records().items())
+        """A value that differs once another writer has changed the record (its generation)."""
+        return self.record.generation()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Hold the store's write lock: a file lock on disk, a lease in Chroma on a server.
+        """Hold the store's write lock: one record transaction, committed when the outermost block ends.
 
         Re-entrant within a thread; another thread of the same process waits like another process would.
         """
@@ -120,152 +106,59 @@ class Store:
             finally:
                 self._held.depth = depth
             return
-        with self._acquire():
+        where = self.settings.database_url and "the article record" or str(self.settings.data_dir)
+        with self.record.transaction(LOCK_TIMEOUT_S, where):
             self._held.depth = 1
             try:
                 yield
             finally:
                 self._held.depth = 0
-
-    @contextlib.contextmanager
-    def _acquire(self) -> Iterator[None]:
-        if self.settings.chroma_url:
-            lease = ChromaLease(self.meta, wait_s=LOCK_TIMEOUT_S)
-            lease.acquire()
-            self._lease = lease
-            try:
-                yield
-            finally:
-                self._lease = None
-                lease.release()
-            return
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.lock_path), timeout=LOCK_TIMEOUT_S)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise StoreBusyError(
-                f"another process has been writing to {self.settings.data_dir} for over "
-                f"{LOCK_TIMEOUT_S:g}s; try again when it finishes"
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
+        self._wrote()  # the commit is a write too (the kill trials stop right after it)
 
     def _wrote(self) -> None:
-        """Called after every write (the hook kill trials wrap, :mod:`rag.testing.faults`): checks the lease is still ours."""
-        if self._lease is not None:
-            self._lease.check()
+        """Called after every write (the hook kill trials wrap, :mod:`rag.testing.faults`)."""
 
-    def _before_write(self) -> None:
-        if self._lease is not None:
-            self._lease.check()
+    # Record ------------------------------------------------------------------------------------
 
-    # Journal ---------------------------------------------------------------------------------
+    def pending(self) -> list[OutboxEntry]:
+        """Index operations the record holds and the indexes have not yet applied, oldest first."""
+        return self.record.outbox()
 
-    def begin(self, entry: JournalEntry) -> None:
-        """Record that an operation on ``entry.article_id`` has started (before any of its writes)."""
-        self._before_write()
-        self.journal.begin(entry)
-        self._wrote()
-
-    def finish(self, article_id: str) -> None:
-        """Record that the operation on ``article_id`` is complete (after all of its writes)."""
-        self._before_write()
-        self.journal.done(article_id)
-        self._wrote()
-
-    def pending(self) -> list[JournalEntry]:
-        return self.journal.pending()
-
-    # Articles -------------------------------------------------------------------------------
+    def pending_ids(self) -> set[str]:
+        return {entry.article_id for entry in self.record.outbox()}
 
     def get_article(self, article_id: str) -> Article | None:
-        found = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
-        if not found["ids"]:
-            return None
-        return article_from_record(article_id, found["documents"][0], found["metadatas"][0])
+        stored = self.record.get(article_id)
+        return stored.article if stored is not None else None
 
     def get_articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
         """The stored articles among ``article_ids``, in one round trip."""
-        if not article_ids:
-            return {}
-        found = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents", "metadatas"])
-        return {i: article_from_record(i, d, m) for i, d, m in zip(found["ids"], found["documents"], found["metadatas"],
-                                                                   strict=True)}
+        return {i: s.article for i, s in self.record.get_many(article_ids).items()}
 
     def list_articles(self) -> list[Article]:
-        found = self.articles.get(include=["documents", "metadatas"])
-        articles = [
-            article_from_record(i, d, m)
-            for i, d, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        ]
-        return sorted(articles, key=lambda a: a.id)
+        return [stored.article for stored in self.record.all()]
 
     def article_signatures(self) -> dict[str, str]:
-        """Encoded MinHash signature of every indexed article that is not itself a reprint."""
-        found = self.articles.get(include=["metadatas"])
-        return {
-            i: m["minhash"]
-            for i, m in zip(found["ids"], found["metadatas"], strict=True)
-            if m.get("minhash") and not m.get("duplicate_of")
-        }
+        """Encoded MinHash signature of every stored article that is not itself a reprint."""
+        return {s.article.id: s.minhash for s in self.record.all(with_body=False)
+                if s.minhash and not s.article.duplicate_of}
 
     def fingerprint(self) -> tuple[tuple[str, str], ...]:
-        """(id, content hash) of every article: changes whenever the indexed text changes."""
-        found = self.articles.get(include=["metadatas"])
-        return tuple(
-            sorted((i, str(m.get("content_hash", ""))) for i, m in zip(found["ids"], found["metadatas"]))
-        )
+        """(id, indexed version) of every article the chunk index holds: changes whenever the indexed text changes."""
+        return tuple((s.article.id, f"{s.indexed_hash}:{s.chunk_count}") for s in self.record.all(with_body=False)
+                     if s.indexed_hash and not s.article.duplicate_of)
 
     def record_metadata(self, article_id: str) -> Metadata | None:
-        """The stored metadata of one article record (``chunks`` says how many chunks it was written with)."""
-        found = self.articles.get(ids=[article_id], include=["metadatas"])
-        return dict(found["metadatas"][0]) if found["ids"] else None
+        """One article's record as a dict (``chunks``: how many chunks it was last indexed with)."""
+        stored = self.record.get(article_id)
+        return stored.metadata() if stored is not None else None
 
     def all_records(self) -> dict[str, Metadata]:
-        found = self.articles.get(include=["metadatas"])
-        return {i: dict(m) for i, m in zip(found["ids"], found["metadatas"], strict=True)}
+        return {s.article.id: s.metadata() for s in self.record.all(with_body=False)}
 
     def reprints_of(self, article_id: str) -> list[Article]:
-        """Reprint records that name ``article_id`` as their original, oldest first."""
-        found = self.articles.get(where={"duplicate_of": article_id}, include=["documents", "metadatas"])
-        reprints = [
-            article_from_record(i, d, m) for i, d, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        ]
-        return sorted(reprints, key=lambda a: (a.ingested_at or dt.datetime.min.replace(tzinfo=dt.UTC), a.id))
-
-    def note_segments(self, article_id: str, segments: str) -> None:
-        """Keep a page's segment fingerprint for its next record write (no write by itself).
-
-        The fingerprint (:func:`rag.index.boilerplate.encode_fingerprint`) lets later ingests count this page's repeats.
-        """
-        self._segments[article_id] = segments
-
-    def put_article(self, article: Article, embedding: Sequence[float], minhash: str, chunk_count: int = 0) -> None:
-        """Write the article record; ``chunk_count`` is what a consistency check expects to find.
-
-        A fingerprint noted with :meth:`note_segments` goes with it; without one, a stored one stays as it was.
-        """
-        meta = _clearing_absent(article_metadata(article)) | {"minhash": minhash, "chunks": chunk_count}
-        segments = self._segments.pop(article.id, None)
-        if segments is not None:
-            meta["segments"] = segments
-        self._before_write()
-        self.articles.upsert(ids=[article.id], documents=[article.body], embeddings=[list(embedding)], metadatas=[meta])
-        self._wrote()
-
-    def repoint_reprint(self, reprint_id: str, original_id: str) -> None:
-        """Make an existing reprint record name a different original."""
-        self._before_write()
-        self.articles.update(ids=[reprint_id], metadatas=[{"duplicate_of": original_id}])
-        self._wrote()
-
-    def delete_record(self, article_id: str) -> None:
-        self._before_write()
-        self.articles.delete(ids=[article_id])
-        self._wrote()
+        """Articles that name ``article_id`` as their original, oldest first."""
+        return [stored.article for stored in self.record.reprints_of(article_id)]
 
     # Chunks ---------------------------------------------------------------------------------
 
@@ -276,7 +169,6 @@ class Store:
         old_ids = set(self.chunk_ids(article.id))
         if chunks:
             base = _clearing_absent(article_metadata(article))
-            self._before_write()
             self.chunks.upsert(
                 ids=[c.id for c in chunks],
                 embeddings=[list(e) for e in embeddings],
@@ -289,7 +181,6 @@ class Store:
             self.delete_chunks(stale)
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
-        self._before_write()
         self.chunks.delete(ids=list(chunk_ids))
         self._wrote()
 
@@ -314,19 +205,6 @@ class Store:
                 return owners
             offset += page
 
-    def delete_article(self, article_id: str) -> bool:
-        """Low-level: remove one article's chunks and record (no journal, no reprints).
-
-        Callers want :func:`rag.index.ingest.delete_article`, which journals the removal and promotes reprints.
-        """
-        if self.get_article(article_id) is None:
-            return False
-        ids = self.chunk_ids(article_id)
-        if ids:
-            self.delete_chunks(ids)
-        self.delete_record(article_id)
-        return True
-
     def all_chunks(self, page: int = 5000) -> tuple[list[str], list[str], list[Metadata]]:
         """Every chunk as (ids, texts, metadatas), read in pages: one ``get`` of ~100k ids exceeds SQLite's limits."""
         ids: list[str] = []
@@ -342,18 +220,25 @@ class Store:
                 return ids, texts, metas
             offset += page
 
-    def drop_sentence_vectors(self) -> bool:
-        """Delete the sentence-vector collection older versions wrote at ingest (now embedded at question time).
+    def drop_legacy_collections(self) -> list[str]:
+        """Delete the collections older layouts kept (sentence vectors, article records, journal and lease).
 
-        Call with the write lock held; returns whether there was one.
+        Call with the write lock held, after :mod:`rag.index.upgrade` has taken what they held into the record.
         """
-        name = f"{self.settings.collection}_sentences"
+        present = {getattr(c, "name", c) for c in self.client.list_collections()}
+        dropped = [f"{self.settings.collection}_{kind}" for kind in ("sentences", "articles", "meta")]
+        dropped = [name for name in dropped if name in present]
+        for name in dropped:
+            self.client.delete_collection(name)
+            self._wrote()
+        return dropped
+
+    def legacy_collection(self, kind: str) -> Any | None:
+        """An older layout's ``<collection>_<kind>`` collection, when the Chroma store still has it."""
+        name = f"{self.settings.collection}_{kind}"
         if name not in {getattr(c, "name", c) for c in self.client.list_collections()}:
-            return False
-        self._before_write()
-        self.client.delete_collection(name)
-        self._wrote()
-        return True
+            return None
+        return self.client.get_collection(name, embedding_function=None)
 
     def dense_query(
         self, embedding: Sequence[float], n_results: int, filters: SearchFilters
@@ -379,7 +264,7 @@ class Store:
         )
 
     def counts(self) -> dict[str, int]:
-        return {"articles": self.articles.count(), "chunks": self.chunks.count()}
+        return {"articles": self.record.count(), "chunks": self.chunks.count()}
 
 
 def article_metadata(article: Article) -> Metadata:

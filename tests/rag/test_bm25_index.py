@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.index.bm25 import Bm25Index
-from rag.index.ingest import ingest_paths
+from rag.index.ingest import delete_article, ingest_paths
 from rag.index.store import Store, matches_filters
 from rag.settings import Settings
 from rag.testing.embed import HashingEmbedder
@@ -115,8 +115,7 @@ def test_editing_an_article_replaces_its_chunks_and_deleting_removes_them(
     assert report.dropped_chunks == report.tokenized_chunks == len(seeded.chunk_ids("zorvath"))
     assert index.search("cholera", 5) == []
     assert index.search("typhoid", 5)[0][0].startswith("zorvath:")
-    with seeded.write_lock():
-        assert seeded.delete_article("zorvath")
+    assert delete_article("zorvath", seeded, fake_embedder, settings)
     index.sync()
     assert index.search("typhoid Zorvath", 5) == []
     assert index.size == seeded.counts()["chunks"]
@@ -129,8 +128,7 @@ def test_an_index_updated_step_by_step_scores_like_one_built_at_once(
     stepwise.sync()
     ingest_paths([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)], seeded, fake_embedder, settings)
     stepwise.sync()
-    with seeded.write_lock():
-        seeded.delete_article("003_4d3fdf98ee31191a")
+    delete_article("003_4d3fdf98ee31191a", seeded, fake_embedder, settings)
     stepwise.sync()
     at_once = Bm25Index(seeded, directory=tmp_path / "fresh")
     assert at_once.sync().action == "built"

@@ -1,9 +1,11 @@
-"""Two writers at once: on disk (file lock) and on a Chroma server (the lease kept in Chroma itself)."""
+"""Two writers at once, on disk and on a Chroma server: they take turns through the record's write lock (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,8 +15,8 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from rag.index.chunking import chunk_article
 from rag.index.corpus import read_sources
 from rag.index.doctor import examine
-from rag.index.journal import ChromaLease, StoreBusyError
-from rag.index.store import Store
+import rag.index.store
+from rag.index.store import Store, StoreBusyError
 from rag.types import Article
 from tests.conftest import ROOT, make_settings
 from tests.rag.test_chroma_server import chroma_url  # noqa: F401  (the `chroma run` fixture)
@@ -68,43 +70,55 @@ def test_two_processes_ingesting_edits_of_the_same_articles_on_disk(tmp_path: Pa
     assert_one_consistent_version(Store(make_settings(data)), first, second)
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_two_processes_ingesting_edits_of_the_same_articles_on_a_chroma_server(
-    tmp_path: Path, chroma_url: str  # noqa: F811
+    tmp_path: Path, chroma_url: str, database: str, request: pytest.FixtureRequest  # noqa: F811
 ) -> None:
+    """Writers on several machines share a Chroma server and a database: PostgreSQL's advisory lock orders them."""
     first, second = edited_batches(tmp_path)
-    settings = make_settings(tmp_path / "data", chroma_url=chroma_url, collection="overlap")
+    url = request.getfixturevalue("postgres").create_database() if database == "postgresql" else ""
+    collection = f"overlap{database[:2]}"
+    settings = make_settings(tmp_path / "data", chroma_url=chroma_url, collection=collection, database_url=url or None)
     store = Store(settings)
-    ingest_together(first, second, tmp_path / "data", RAG_CHROMA_URL=chroma_url, RAG_COLLECTION="overlap")
+    ingest_together(first, second, tmp_path / "data", RAG_CHROMA_URL=chroma_url, RAG_COLLECTION=collection,
+                    RAG_DATABASE_URL=url)
     assert_one_consistent_version(store, first, second)
-    assert store.meta.get(ids=["lease:write"])["ids"] == []  # both released the lease
+    assert store.pending() == []
 
 
-def test_the_lease_admits_one_writer_and_expires_when_its_holder_dies(
-    tmp_path: Path, chroma_url: str  # noqa: F811
+HOLDER = """
+import sys, time
+from rag.index.store import Store
+from tests.conftest import make_settings
+store = Store(make_settings(sys.argv[1], database_url=sys.argv[2] or None))
+with store.write_lock():
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_writer_killed_holding_the_lock_frees_it_at_once_and_a_waiting_one_gives_up_with_a_sentence(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    meta = Store(make_settings(tmp_path / "data", chroma_url=chroma_url, collection="lease")).meta
-    holder = ChromaLease(meta, ttl_s=2.0)
-    holder.acquire()
-    waiting = ChromaLease(meta, ttl_s=2.0, wait_s=0.5)
-    with pytest.raises(StoreBusyError, match="another process"):
-        waiting.acquire()
-    time.sleep(2.5)  # the heartbeat keeps a live holder's lease
-    with pytest.raises(StoreBusyError):
-        waiting.acquire()
-    holder.release()
-    waiting.acquire()  # released: free at once
-
-    holder._stop.set()  # the holder below dies: no release, no more heartbeats
-    dead = waiting
-    dead._stop.set()
-    assert dead._heartbeat is not None
-    dead._heartbeat.join()
-    successor = ChromaLease(meta, ttl_s=2.0, wait_s=5.0)
+    """No lease to expire: the lock is the database's, and it dies with its holder's connection."""
+    url = request.getfixturevalue("postgres").create_database() if database == "postgresql" else ""
+    settings = make_settings(tmp_path / "data", database_url=url or None)
+    store = Store(settings)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.data_dir), url], cwd=ROOT,
+                              env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        monkeypatch.setattr(rag.index.store, "LOCK_TIMEOUT_S", 0.5)
+        with pytest.raises(StoreBusyError, match="another process has been writing to .* for over 0.5s"):
+            with store.write_lock():
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+    monkeypatch.setattr(rag.index.store, "LOCK_TIMEOUT_S", 10.0)
     started = time.monotonic()
-    successor.acquire()
-    assert 0.5 < time.monotonic() - started < 5.0  # waited for the expiry, then took over
-    with pytest.raises(StoreBusyError, match="lost its write lease"):
-        time.sleep(2.0)
-        dead.check()
-    successor.release()
-    assert meta.get(ids=["lease:write"])["ids"] == []
+    with store.write_lock():
+        store.record.queue("probe")
+    assert time.monotonic() - started < 5.0
+    assert [e.article_id for e in store.pending()] == ["probe"]

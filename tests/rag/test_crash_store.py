@@ -1,17 +1,16 @@
-"""The store loses nothing and keeps no ghosts: each bug found by reading the code, reproduced, and its repair.
+"""The store loses nothing and keeps no ghosts: the record is the truth, and the index always catches up with it.
 
-A crash is simulated in-process by a store whose Nth write raises a ``BaseException`` (like a kill, it
-is not caught by the per-article ``except Exception``); the subprocess ``kill -9`` trials are in
-``test_crash_kill.py``.
+A crash is simulated in-process by a store whose index write raises a ``BaseException`` (like a kill, it is not
+caught by the per-article ``except Exception``); the subprocess ``kill -9`` trials are in ``test_crash_kill.py``.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 from typer.testing import CliRunner
 
 import rag.index.store
@@ -33,19 +32,19 @@ class Killed(BaseException):
 
 
 class CrashingStore(Store):
-    """A real store that dies at the first call of ``method`` (optionally only for one article)."""
+    """A real store that dies at the first index write of ``method`` (optionally only for one article)."""
 
     def __init__(self, settings: Settings, method: str, article_id: str | None = None) -> None:
         super().__init__(settings)
         self.crash_method, self.crash_article = method, article_id
 
-    def put_article(self, article, embedding, minhash, chunk_count=0):  # type: ignore[no-untyped-def]
-        self._maybe_crash("put_article", article.id)
-        super().put_article(article, embedding, minhash, chunk_count)
+    def replace_chunks(self, article, chunks, embeddings):  # type: ignore[no-untyped-def]
+        self._maybe_crash("replace_chunks", article.id)
+        super().replace_chunks(article, chunks, embeddings)
 
-    def delete_record(self, article_id: str) -> None:
-        self._maybe_crash("delete_record", article_id)
-        super().delete_record(article_id)
+    def delete_chunks(self, chunk_ids):  # type: ignore[no-untyped-def]
+        self._maybe_crash("delete_chunks", chunk_ids[0].split(":")[0] if chunk_ids else "")
+        super().delete_chunks(chunk_ids)
 
     def _maybe_crash(self, method: str, article_id: str) -> None:
         if method == self.crash_method and self.crash_article in (None, article_id):
@@ -64,31 +63,32 @@ def searchable(store: Store, article_id: str, query: str) -> bool:
     return bool(hits) and hits[0].article_id == article_id
 
 
-def test_a_write_killed_between_chunks_and_record_is_finished_by_the_next_run(settings: Settings) -> None:
-    crashing = CrashingStore(settings, "put_article", KABUL)
+def test_a_write_killed_before_its_chunks_leaves_it_in_the_record_and_the_next_run_indexes_it(
+    settings: Settings,
+) -> None:
+    crashing = CrashingStore(settings, "replace_chunks", KABUL)
     with pytest.raises(Killed):
         ingest_paths([SEED_DIR], crashing, HashingEmbedder(), settings)
     store = Store(settings)
-    # The bug: chunks that search serves but no record lists. Now the journal says what was under way.
-    assert store.chunk_ids(KABUL) and store.get_article(KABUL) is None
-    assert {(p.kind, p.article_id) for p in examine(store).problems} >= {("pending", KABUL), ("orphan_chunks", KABUL)}
+    # The record committed the batch before the index was written: the article is kept, and queued.
+    assert store.get_article(KABUL) is not None and store.chunk_ids(KABUL) == []
+    assert ("pending", KABUL) in {(p.kind, p.article_id) for p in examine(store).problems}
+    assert {p.kind for p in examine(store).problems} == {"pending"}
     report = ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
-    assert report.recovered == [KABUL]
+    assert KABUL in report.recovered and len(report.unchanged) == 3
     assert examine(store).ok
     assert sorted(a.id for a in store.list_articles()) == sorted(p.stem for p in SEED_DIR.glob("*.md"))
     assert searchable(store, KABUL, "Khair Khana Bagrami drones")
 
 
-def test_a_delete_killed_between_chunks_and_record_does_not_leave_the_article_unchanged_forever(
-    settings: Settings,
-) -> None:
+def test_a_delete_killed_before_its_chunks_went_is_finished_by_the_next_writer(settings: Settings) -> None:
     ingest_paths([SEED_DIR], Store(settings), HashingEmbedder(), settings)
-    crashing = CrashingStore(settings, "delete_record", KABUL)
+    crashing = CrashingStore(settings, "delete_chunks", KABUL)
     with pytest.raises(Killed):
         delete_article(KABUL, crashing, HashingEmbedder(), settings)
     store = Store(settings)
-    assert store.get_article(KABUL) is not None and store.chunk_ids(KABUL) == []  # the ghost record
-    assert {p.kind for p in examine(store).problems} == {"pending", "incomplete"}
+    assert store.get_article(KABUL) is None and store.chunk_ids(KABUL)  # gone from the record, not yet from search
+    assert [(p.kind, p.article_id) for p in examine(store).problems] == [("pending", KABUL)]
     report = ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
     assert report.recovered == [KABUL] and report.added == [KABUL]  # the delete finished, the file re-added
     assert examine(store).ok and searchable(store, KABUL, "Khair Khana Bagrami drones")
@@ -125,22 +125,29 @@ def test_deleting_an_original_promotes_its_oldest_reprint(tmp_path: Path, settin
 def test_a_killed_promotion_is_finished_by_the_next_writer(tmp_path: Path, settings: Settings) -> None:
     store = Store(settings)
     ingest_paths([SEED_DIR, reprint_file(tmp_path, "wire-a", "Wire A")], store, HashingEmbedder(), settings)
-    crashing = CrashingStore(settings, "put_article", "wire-a")
+    crashing = CrashingStore(settings, "replace_chunks", "wire-a")
     with pytest.raises(Killed):
         delete_article(KABUL, crashing, HashingEmbedder(), settings)
     store = Store(settings)
     assert {p.kind for p in examine(store).problems} >= {"pending"}
-    assert not delete_article(KABUL, store, HashingEmbedder(), settings)  # recovery finished it; nothing left
+    assert store.get_article("wire-a").duplicate_of is None  # the record promoted it in the delete's transaction
+    assert not delete_article(KABUL, store, HashingEmbedder(), settings)  # the index caught up; nothing left
     assert examine(store).ok and searchable(store, "wire-a", "Khair Khana Bagrami drones")
 
 
-def test_doctor_reports_and_repairs_damage_no_journal_knows_about(tmp_path: Path, settings: Settings) -> None:
+def by_hand(settings: Settings, statement: str, *values: str) -> None:
+    """Change the record the way an operator with a SQL shell might (no outbox entry, no generation)."""
+    with sqlite3.connect(settings.data_dir / "rag.db") as connection:
+        connection.execute(statement, values)
+
+
+def test_doctor_reports_and_repairs_damage_no_outbox_knows_about(tmp_path: Path, settings: Settings) -> None:
     store = Store(settings)
     ingest_paths([SEED_DIR, reprint_file(tmp_path, "wire-a", "Wire A")], store, HashingEmbedder(), settings)
-    store.articles.delete(ids=["000_6a5e87b74b7ecf65"])  # orphan chunks
+    by_hand(settings, "DELETE FROM articles WHERE id = ?", "000_6a5e87b74b7ecf65")  # orphan chunks
     store.chunks.delete(ids=store.chunk_ids("004_fce48783007ea49c")[:2])  # a record missing chunks
     store.chunks.delete(ids=store.chunk_ids(KABUL))  # and the reprint's original loses its ...
-    store.articles.delete(ids=[KABUL])  # ... record too: a dangling reprint
+    by_hand(settings, "DELETE FROM articles WHERE id = ?", KABUL)  # ... record too: a dangling reprint
     data = ["--data-dir", str(settings.data_dir)]
     env = {"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": ""}
 
@@ -168,34 +175,42 @@ def test_repair_on_a_healthy_store_changes_nothing(settings: Settings) -> None:
     assert report.ok and report.repaired == [] and store.all_chunks() == before
 
 
-def test_store_busy_reaches_the_user_as_one_line(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+def test_store_busy_reaches_the_user_as_one_line(monkeypatch: pytest.MonkeyPatch, settings: Settings,
+                                                 tmp_path: Path) -> None:
     monkeypatch.setattr(rag.index.store, "LOCK_TIMEOUT_S", 0.3)
     settings.data_dir.mkdir(parents=True)
     data = ["--data-dir", str(settings.data_dir)]
     env = {"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": ""}
     ingest_paths([SEED_DIR], Store(settings), HashingEmbedder(), settings)
-    with FileLock(str(settings.lock_path)):
-        for command in (["ingest", str(SEED_DIR)], ["delete", KABUL], ["doctor", "--repair"]):
+    holder = sqlite3.connect(settings.data_dir / "rag.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of a record transaction
+    try:
+        fresh = reprint_file(tmp_path, "wire-a", "Wire A")  # something to write: an unchanged folder needs no lock
+        for command in (["ingest", str(fresh)], ["delete", KABUL], ["doctor", "--repair"]):
             result = runner.invoke(app, [*command, *data], env=env)
             assert result.exit_code == 1, (command, result.output)
             assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
             message = " ".join(result.output.split())  # one sentence, however the console wraps it
             assert message.startswith("error: another process") and message.count("error") == 1, result.output
             assert message.endswith("for over 0.3s; try again when it finishes"), message
+    finally:
+        holder.rollback()
+        holder.close()
     assert Store(settings).get_article(KABUL) is not None
 
 
 def test_a_replay_that_fails_again_keeps_the_article_pending_and_never_calls_it_recovered(settings: Settings) -> None:
     """The bug: a pending write whose replay failed (the embedder could not load) was deleted and reported recovered."""
-    crashing = CrashingStore(settings, "put_article", KABUL)
+    crashing = CrashingStore(settings, "replace_chunks", KABUL)
     with pytest.raises(Killed):
         ingest_paths([SEED_DIR], crashing, HashingEmbedder(), settings)
     store = Store(settings)
-    poison = next(line for line in store.pending()[0].article.body.splitlines() if len(line) > 40)  # type: ignore[union-attr]
+    poison = next(line for line in store.get_article(KABUL).body.splitlines() if len(line) > 40)  # type: ignore[union-attr]
     report = ingest_items([], store, FailingEmbedder(poison), settings)
-    assert report.recovered == [] and [p.source for p in report.pending] == [KABUL]
+    assert KABUL not in report.recovered and [p.source for p in report.pending] == [KABUL]
     assert "still pending" in report.pending[0].reason and "embedding backend failed" in report.pending[0].reason
-    assert [(e.op, e.article_id) for e in store.pending()] == [("index", KABUL)]  # the journal still holds it
+    assert [(e.op, e.article_id, e.attempts) for e in store.pending()] == [("index", KABUL, 1)]  # still queued
+    assert store.get_article(KABUL) is not None  # and still in the record
     assert ("pending", KABUL) in {(p.kind, p.article_id) for p in examine(store).problems}
     listed = runner.invoke(app, ["articles", "--json", "--data-dir", str(settings.data_dir)],
                            env={"RAG_EMBEDDING_MODEL": "hashing-fake", "RAG_CHROMA_URL": ""})

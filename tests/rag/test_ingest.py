@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index.ingest import ingest_paths
+from rag.index.ingest import delete_article, ingest_paths
 from rag.index.store import Store
 from rag.settings import Settings
 from rag.testing.embed import FailingEmbedder, HashingEmbedder
@@ -128,10 +128,10 @@ def test_delete_removes_an_article_and_its_chunks(
     store: Store, settings: Settings, fake_embedder: HashingEmbedder
 ) -> None:
     ingest_paths([SEED_DIR], store, fake_embedder, settings)
-    assert store.delete_article("004_fce48783007ea49c")
+    assert delete_article("004_fce48783007ea49c", store, fake_embedder, settings)
     assert store.chunk_ids("004_fce48783007ea49c") == []
     assert [a.id for a in store.list_articles()] == ["000_6a5e87b74b7ecf65", "003_4d3fdf98ee31191a"]
-    assert not store.delete_article("004_fce48783007ea49c")
+    assert not delete_article("004_fce48783007ea49c", store, fake_embedder, settings)
 
 
 def _ingest_in_subprocess(data_dir: str, folder: str) -> None:

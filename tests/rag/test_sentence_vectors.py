@@ -61,7 +61,7 @@ def test_ingest_drops_the_sentence_vectors_older_versions_stored(store: Store, s
     ingest_items([make_article("a1", "First claim here.", title="T", outlet="O")], store, HashingEmbedder(), settings)
     names = {getattr(c, "name", c) for c in store.client.list_collections()}
     assert f"{settings.collection}_sentences" not in names and store.counts() == {"articles": 1, "chunks": 1}
-    assert not store.drop_sentence_vectors()
+    assert store.drop_legacy_collections() == []
 
 
 def test_all_chunks_reads_in_pages(store: Store, settings: Settings) -> None:
