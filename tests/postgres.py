@@ -51,15 +51,21 @@ class PostgresServer:
         """The SQLAlchemy URL of ``database`` on this server (psycopg 3 over the unix socket)."""
         return f"postgresql+psycopg://{USER}@/{database}?host={self.socket_dir}&port={self.port}"
 
-    def create_database(self) -> str:
-        """A new, empty database; its SQLAlchemy URL."""
+    def create_database(self, copy_of: str | None = None) -> str:
+        """A new database, empty or a copy of the one at the URL ``copy_of`` (nobody may be connected to it); its URL."""
         import psycopg
         from psycopg import sql
 
         name = f"t_{uuid.uuid4().hex[:16]}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if copy_of is not None:
+            from sqlalchemy.engine import make_url
+
+            template = str(make_url(copy_of).database)
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
         with psycopg.connect(host=str(self.socket_dir), port=self.port, user=USER, dbname="postgres",
                              autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            connection.execute(statement)
         return self.url(name)
 
 

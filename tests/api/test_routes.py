@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.index.journal import JournalEntry
 from rag.models.embed import Embedder
 from rag.models.llm import LLMError, Message
 from rag.services import Services
@@ -101,10 +99,13 @@ def test_health_and_readiness(client: TestClient, services: Services) -> None:
     checks = ready.json()["checks"]
     assert checks["index"].startswith("ok (3 articles") and checks["database"] == "ok" and checks["model"] == "ok"
     assert "pending" not in checks["index"]
-    # a write an earlier run could not finish is shown, and does not make the service unready
-    services.store.begin(JournalEntry(op="index", article_id="half-written", started_at=dt.datetime.now(dt.UTC)))
+    # an article the index has not caught up with is shown, and does not make the service unready
+    with services.store.write_lock():
+        services.store.record.queue("003_4d3fdf98ee31191a")
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"]["index"].endswith("1 pending: half-written)")
+    assert ready.status_code == 200 and ready.json()["checks"]["index"].endswith("1 pending: 003_4d3fdf98ee31191a)")
+    listed = {a["id"]: a["pending"] for a in client.get("/v1/articles").json()}
+    assert listed["003_4d3fdf98ee31191a"] is True and listed["000_6a5e87b74b7ecf65"] is False
 
 
 def test_readiness_is_503_with_the_reason_when_the_model_cannot_load(api_settings: Settings,

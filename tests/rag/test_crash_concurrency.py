@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 
+import rag.index.store
 from rag.index.chunking import chunk_article
 from rag.index.corpus import read_sources
 from rag.index.doctor import examine
-import rag.index.store
 from rag.index.store import Store, StoreBusyError
 from rag.types import Article
 from tests.conftest import ROOT, make_settings

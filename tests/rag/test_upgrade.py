@@ -30,8 +30,11 @@ class CountingEmbedder(HashingEmbedder):
 
 
 def write_older_layout(settings: Settings) -> Article:
-    """Seeds indexed; their records moved into an ``_articles`` collection as the older layout kept them; a journal
-    with an unfinished delete (of GONE) and an unfinished write (of a new article); the SQL record emptied."""
+    """A store as the older layout left it: records in Chroma, an unfinished delete and write in its journal.
+
+    The seeds are indexed and their records copied into an ``_articles`` collection; the journal holds a delete of
+    GONE and a write of a new article; the SQL record is emptied.
+    """
     store = Store(settings)
     ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
     old = store.client.get_or_create_collection(f"{settings.collection}_articles", embedding_function=None)
