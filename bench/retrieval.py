@@ -23,6 +23,7 @@ from evals.synthetic import PEOPLE, PLACES, generate_articles
 from rag.index.bm25 import Bm25Index
 from rag.index.chunking import chunk_article, search_text
 from rag.index.corpus import article_from_row
+from rag.index.record import StoredArticle
 from rag.index.retrieve import CANDIDATES_PER_RETRIEVER, HybridRetriever
 from rag.index.store import Store, article_metadata
 from rag.settings import Settings
@@ -101,18 +102,23 @@ def _synthetic_chunks(settings: Settings, seed: int) -> Iterator[tuple[Any, list
 
 
 def _grow(store: Store, source: Iterator[tuple[Any, list[Any]]], embedder: FastHashingEmbedder, target: int) -> int:
-    """Add synthetic articles straight into the collections until ``target`` chunks; returns articles added."""
+    """Add synthetic articles straight into the chunks and the record (as indexed) until ``target`` chunks.
+
+    Returns the articles added.
+    """
     added, have = 0, store.chunks.count()
     pending: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-    records: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    records: list[StoredArticle] = []
 
     def flush() -> None:
         if pending["ids"]:
             store.chunks.add(**pending)
-            store.articles.add(**records)
-        for batch in (pending, records):
-            for values in batch.values():
-                values.clear()
+            with store.write_lock():
+                for record in records:
+                    store.record.import_article(record)
+        for values in pending.values():
+            values.clear()
+        records.clear()
 
     while have < target:
         article, chunks = next(source)
@@ -122,10 +128,8 @@ def _grow(store: Store, source: Iterator[tuple[Any, list[Any]]], embedder: FastH
         pending["embeddings"] += vectors
         pending["documents"] += [c.text for c in chunks]
         pending["metadatas"] += [base | {"position": c.position, "start": c.start, "end": c.end} for c in chunks]
-        records["ids"].append(article.id)
-        records["embeddings"].append(np.mean(vectors, axis=0).tolist())
-        records["documents"].append(article.body)
-        records["metadatas"].append(base | {"minhash": "", "chunks": len(chunks)})
+        records.append(StoredArticle(article=article, minhash="", indexed_hash=article.content_hash,
+                                     chunk_count=len(chunks)))
         have += len(chunks)
         added += 1
         if len(pending["ids"]) >= INSERT_BATCH:
