@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.index.ingest import ingest_paths
+from rag.index.record import ArticleRecord
 from rag.index.store import Store
 from rag.models.embed import Embedder
 from rag.services import Services
@@ -41,8 +42,22 @@ def database_url() -> str | None:
 def api_settings(tmp_path: Path, seeded_dir: Path, database_url: str | None) -> Settings:
     data_dir = tmp_path / "data"
     shutil.copytree(seeded_dir, data_dir)
+    if database_url is not None:  # the seeds' record moves to that database with them (their chunks are in the copy)
+        copy_record(make_settings(data_dir).resolved_database_url, database_url)
     # The fake reader's tests stay hermetic: rules only, no judge model (the live tests run the real default).
     return make_settings(data_dir, verifier_judge="off", database_url=database_url)
+
+
+def copy_record(source_url: str, target_url: str) -> None:
+    """Every article of one record, with its index state, into another (empty) one."""
+    source, target = ArticleRecord(source_url), ArticleRecord(target_url)
+    try:
+        with target.transaction(10.0, "the test database"):
+            for stored in source.all():
+                target.import_article(stored)
+    finally:
+        source.close()
+        target.close()
 
 
 @pytest.fixture
