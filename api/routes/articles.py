@@ -13,6 +13,7 @@ from api.errors import NotFound, TooLong
 from api.limits import check_length
 from api.schemas import ArticleDeleted, ArticleIn, ArticleSummary, ErrorResponse, IngestResponse
 from rag.index.corpus import ArticleError, make_article
+from rag.index.indexer import SETTLED_S
 from rag.index.ingest import LazyEmbedder, ingest_items
 from rag.index.ingest import delete_article as remove_article
 from rag.types import Article, ItemError
@@ -46,7 +47,8 @@ def add_articles(
     ]
     if not items:
         return JSONResponse(ErrorResponse(detail="the list of articles is empty").model_dump(), status_code=422)
-    report = ingest_items(items, services.store, services.embedder, services.settings)
+    # Catching up, a request leaves alone what a running `rag ingest` queued and is about to index itself.
+    report = ingest_items(items, services.store, services.embedder, services.settings, settled_s=SETTLED_S)
     body = IngestResponse(counts=report.counts(), report=report).model_dump(mode="json")
     succeeded = report.added or report.updated or report.unchanged or report.duplicates
     return JSONResponse(body, status_code=200 if succeeded else 422)
@@ -71,7 +73,8 @@ def _to_article(row: ArticleIn | dict[str, Any], source: str, max_chars: int) ->
 def delete_article(article_id: str, services: ServicesDep) -> ArticleDeleted:
     """Remove one article and its chunks."""
     # One record transaction (reprints promoted in it); a kill before the index caught up is finished by the next writer.
-    deleted = remove_article(article_id, services.store, LazyEmbedder(lambda: services.embedder), services.settings)
+    deleted = remove_article(article_id, services.store, LazyEmbedder(lambda: services.embedder), services.settings,
+                             settled_s=SETTLED_S)
     if not deleted:
         raise NotFound(f"no article with id {article_id!r}")
     return ArticleDeleted(article_id=article_id, deleted=True)

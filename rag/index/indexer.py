@@ -10,6 +10,7 @@ the reason; its article stays in the record, shown as pending, and the next writ
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from rag.types import Article, Chunk, ItemError
 
 BATCH_ARTICLES = 16
 """Articles applied per hold of the write lock: another writer waits for at most these."""
+SETTLED_S = 60.0
+"""An outbox entry older than this was left by a writer that died (a live one applies its batch within seconds)."""
 
 
 @dataclass
@@ -55,16 +58,21 @@ class Applied:
 
 
 def apply_outbox(store: Store, embedder: Embedder, settings: Settings, ready: Mapping[str, Prepared] | None = None,
-                 only: Iterable[str] | None = None) -> Applied:
-    """Apply pending outbox entries (those of ``only``'s articles, or all) until none is left that can be applied.
+                 only: Iterable[str] | None = None, settled_s: float | None = None) -> Applied:
+    """Apply the outbox entries queued before this call (those of ``only``'s articles, or all) until none is left.
 
     ``ready``: articles already chunked and embedded, by id, used when the record still holds that text.
+    ``settled_s``: only entries queued at least this long ago: what a writer that is still running queued, it
+    applies itself within seconds, so a request that merely catches up (``POST /v1/articles``) leaves it alone
+    instead of embedding another writer's batch. Entries queued meanwhile are left to their own writers.
     """
     wanted = set(only) if only is not None else None
+    upto = store.record.last_seq()
+    before = None if settled_s is None else dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settled_s)
     result = Applied()
     given_up: set[str] = set()
     while True:
-        entries = [e for e in store.record.outbox() if e.article_id not in given_up
+        entries = [e for e in store.record.outbox(upto_seq=upto, before=before) if e.article_id not in given_up
                    and (wanted is None or e.article_id in wanted)]
         latest: dict[str, OutboxEntry] = {}
         for entry in entries:

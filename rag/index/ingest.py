@@ -73,6 +73,7 @@ def ingest_items(
     embedder: Embedder,
     settings: Settings,
     progress: Progress | None = None,
+    settled_s: float | None = None,
 ) -> IngestReport:
     """Ingest ``items`` window by window: count cross-page repeats, mask boilerplate, embed across articles, write.
 
@@ -84,7 +85,7 @@ def ingest_items(
     """
     report = IngestReport()
     upgrade_store(store)
-    applied = apply_outbox(store, embedder, settings)  # what a killed writer left: the indexes catch up first
+    applied = apply_outbox(store, embedder, settings, settled_s=settled_s)  # what a killed writer left: caught up first
     report.recovered, report.pending = list(dict.fromkeys(applied.done)), applied.failed
     state = _Batch.from_store(store, settings)
     seen_at = store.change_marker()
@@ -148,14 +149,19 @@ def _split_group(plans: list[_Plan], size: int) -> tuple[list[_Plan], list[_Plan
     return group, plans[len(group) :]
 
 
-def delete_article(article_id: str, store: Store, embedder: Embedder, settings: Settings) -> bool:
-    """Remove an article from the record and the indexes; its reprints survive, the oldest indexed in its place."""
+def delete_article(article_id: str, store: Store, embedder: Embedder, settings: Settings,
+                   settled_s: float | None = None) -> bool:
+    """Remove an article from the record and the indexes; its reprints survive, the oldest indexed in its place.
+
+    ``settled_s``: catch up only with what other writers queued that long ago (:func:`rag.index.indexer.apply_outbox`).
+    """
     upgrade_store(store)
-    apply_outbox(store, embedder, settings)
+    apply_outbox(store, embedder, settings, settled_s=settled_s)
     with store.write_lock():
+        before = store.record.last_seq()
         removed = store.record.remove_promoting(article_id)
-    if removed:
-        apply_outbox(store, embedder, settings)
+    if removed:  # its own entries: the article's, and the reprint promoted in its place
+        apply_outbox(store, embedder, settings, only={e.article_id for e in store.record.outbox() if e.seq > before})
     return removed
 
 

@@ -165,14 +165,24 @@ class ArticleRecord:
         oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(found, key=lambda s: (s.article.ingested_at or oldest, s.article.id))
 
-    def outbox(self, limit: int | None = None) -> list[OutboxEntry]:
-        """Operations not yet applied to the indexes, oldest first."""
+    def outbox(self, limit: int | None = None, upto_seq: int | None = None,
+               before: dt.datetime | None = None) -> list[OutboxEntry]:
+        """Operations not yet applied to the indexes, oldest first (up to ``upto_seq``, queued ``before``)."""
         query = select(OutboxRow.__table__).order_by(OutboxRow.seq)
+        if upto_seq is not None:
+            query = query.where(OutboxRow.seq <= upto_seq)
+        if before is not None:
+            query = query.where(OutboxRow.created_at < before)
         if limit is not None:
             query = query.limit(limit)
         with self._reading() as connection:
             return [OutboxEntry(seq=r.seq, article_id=r.article_id, op=r.op, created_at=_aware(r.created_at),
                                 attempts=r.attempts, last_error=r.last_error) for r in connection.execute(query)]
+
+    def last_seq(self) -> int:
+        """The newest outbox entry's number (0 when the outbox is empty)."""
+        with self._reading() as connection:
+            return int(connection.scalar(select(func.max(OutboxRow.seq))) or 0)
 
     def count(self) -> int:
         with self._reading() as connection:

@@ -2,7 +2,8 @@
 
 The topology of a multi-process deployment, every part real and on 127.0.0.1: ``chroma run`` holds the
 index, ``python -m llama_cpp.server`` serves the model over the OpenAI API, ``rag serve --workers 3`` runs
-stateless API workers that share a conversation database (SQLite here; PostgreSQL in production).
+stateless API workers that share the database (the article record and conversations: SQLite here, PostgreSQL in
+production).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rag.index.store import Store
 from rag.models.embed import Embedder
 from tests.api.sse import parse_events
 from tests.conftest import SEED_DIR, make_settings
+from tests.postgres import PostgresServer
 from tests.servers import free_port, running_server, wait_until_up
 
 pytestmark = pytest.mark.model
@@ -49,14 +51,15 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def service(chroma_url: str, server_url: str, real_embedder: Embedder, tmp_path: Path) -> Iterator[tuple[str, psutil.Process]]:
-    """The seed corpus ingested into the Chroma server, then ``rag serve --workers 3`` in front of it."""
-    settings = make_settings(tmp_path / "ingest", chroma_url=chroma_url)
+    """The seed corpus ingested into the Chroma server and the shared database, then ``rag serve --workers 3``."""
+    database = f"sqlite:///{tmp_path / 'conversations.db'}"
+    settings = make_settings(tmp_path / "ingest", chroma_url=chroma_url, database_url=database)
     assert len(ingest_paths([SEED_DIR], Store(settings), real_embedder, settings).added) == 3
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {
         "RAG_CHROMA_URL": chroma_url, "RAG_BACKEND": "openai", "RAG_LLM_BASE_URL": server_url,
         "RAG_LLM_MODEL": "qwen-0.5b", "RAG_LLM_TIMEOUT_S": "300",
-        "RAG_DATABASE_URL": f"sqlite:///{tmp_path / 'conversations.db'}", "HF_HUB_OFFLINE": "1",
+        "RAG_DATABASE_URL": database, "HF_HUB_OFFLINE": "1",
     }
     command = [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
                "--data-dir", str(tmp_path / "worker-data")]
@@ -127,16 +130,17 @@ def test_concurrent_requests_are_served_by_several_workers_sharing_index_databas
 
 
 def test_two_machines_bm25_indexes_follow_writes_made_through_the_chroma_server(
-    chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
 ) -> None:
-    """Each worker machine keeps its own persisted BM25 index; the server's fingerprint keeps them in step."""
+    """Each worker machine keeps its own persisted BM25 index; the shared record's fingerprint keeps them in step."""
     from rag.index.retrieve import HybridRetriever
     from rag.testing.embed import HashingEmbedder
 
     monkeypatch.setattr("rag.index.bm25.SERVER_RECHECK_S", 0.0)  # no waiting for the recheck interval
     embedder = HashingEmbedder()
-    first = make_settings(tmp_path / "machine-a", chroma_url=chroma_url)
-    second = make_settings(tmp_path / "machine-b", chroma_url=chroma_url)
+    database = postgres.create_database()  # the machines share the record, as they share the Chroma server
+    first = make_settings(tmp_path / "machine-a", chroma_url=chroma_url, database_url=database)
+    second = make_settings(tmp_path / "machine-b", chroma_url=chroma_url, database_url=database)
     ingest_paths([SEED_DIR], Store(first), embedder, first)
     reader = HybridRetriever(Store(second), embedder)
     assert reader.search("Crocus City Hall massacre Moscow", k=3)[0].article_id == "000_6a5e87b74b7ecf65"

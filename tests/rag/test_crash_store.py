@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 import rag.index.store
 from rag.cli import app
+from rag.index.corpus import read_sources
 from rag.index.doctor import examine, repair
 from rag.index.ingest import delete_article, ingest_items, ingest_paths
 from rag.index.retrieve import HybridRetriever
@@ -218,3 +219,18 @@ def test_a_replay_that_fails_again_keeps_the_article_pending_and_never_calls_it_
     report = ingest_items([], store, HashingEmbedder(), settings)  # the embedder works again: finished now
     assert report.recovered == [KABUL] and report.pending == [] and examine(store).ok
     assert searchable(store, KABUL, "Khair Khana Bagrami drones")
+
+
+def test_a_request_catching_up_leaves_a_running_writers_fresh_entries_to_it(tmp_path: Path, settings: Settings) -> None:
+    """``POST /v1/articles`` must not embed another writer's batch: it catches up only with what was left long ago."""
+    store = Store(settings)
+    ingest_paths([SEED_DIR], store, HashingEmbedder(), settings)
+    with store.write_lock():
+        store.record.queue(KABUL)  # as a running `rag ingest` leaves its batch between commit and indexing
+    report = ingest_items(read_sources([reprint_file(tmp_path, "wire-a", "Wire A")]), store, HashingEmbedder(), settings,
+                          settled_s=60.0)
+    assert report.duplicates == {"wire-a": KABUL} and report.recovered == []
+    assert [e.article_id for e in store.pending()] == [KABUL]  # left to its writer
+    by_hand(settings, "UPDATE index_outbox SET created_at = ?", "2026-01-01 00:00:00.000000")  # its writer died
+    report = ingest_items([], store, HashingEmbedder(), settings, settled_s=60.0)
+    assert report.recovered == [KABUL] and store.pending() == [] and examine(store).ok
