@@ -153,3 +153,71 @@ def test_two_machines_bm25_indexes_follow_writes_made_through_the_chroma_server(
     assert reader.bm25.last_sync.action == "updated" and reader.bm25.last_sync.tokenized_chunks == 1
     assert hits[0].article_id == "zorvath" and "bm25" in hits[0].retrievers
     assert (tmp_path / "machine-b" / "bm25").is_dir() and not (tmp_path / "machine-b" / "chroma").exists()
+
+
+INGESTED = 300
+
+
+def test_two_workers_keep_answering_while_rag_ingest_adds_300_articles_through_postgresql_and_a_chroma_server(
+    chroma_url: str, postgres: PostgresServer, real_embedder: Embedder, tmp_path: Path
+) -> None:
+    """Two workers and a concurrent ``rag ingest`` share PostgreSQL (the record) and ``chroma run`` (the chunks).
+
+    While 300 articles go in: every search answers 200, and a ``POST /v1/articles`` answers within 2 s (it waits for
+    one record transaction at most, never for the ingest's embedding). After the ingest's last commit, every new
+    article is found by the workers within the stated bound: at once on the dense side, within
+    ``SERVER_RECHECK_S`` (BM25's fingerprint recheck) on both.
+    """
+    from rag.index.bm25 import SERVER_RECHECK_S
+    from tests.rag.test_crash_kill import synthetic, write_folder
+
+    database = postgres.create_database()
+    seeds = make_settings(tmp_path / "ingest", chroma_url=chroma_url, database_url=database)
+    assert len(ingest_paths([SEED_DIR], Store(seeds), real_embedder, seeds).added) == 3
+    tags = {f"n{i:03d}": f"korv{i:03d}x" for i in range(INGESTED)}
+    folder = write_folder(tmp_path / "feed", {f"{name}.md": synthetic(tag, 30) for name, tag in tags.items()})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {
+        "RAG_CHROMA_URL": chroma_url, "RAG_DATABASE_URL": database, "RAG_BACKEND": "openai",
+        "RAG_LLM_BASE_URL": "http://127.0.0.1:9/v1", "RAG_VERIFIER_JUDGE": "off", "HF_HUB_OFFLINE": "1",
+        "RAG_RATE_LIMIT_PER_MINUTE": "100000",  # one client polling as fast as it can
+    }
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+               "--data-dir", str(tmp_path / "worker-data")]
+    with (tmp_path / "serve.log").open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        try:
+            wait_until_up(server, f"{url}/healthz", 300, "rag serve --workers 2")
+            ingest = subprocess.Popen([str(RAG), "ingest", str(folder), "--json", "--data-dir", str(tmp_path / "ingest")],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+            statuses: list[int] = []
+            posted_s: float | None = None
+            with httpx.Client(base_url=url, timeout=120) as client:
+                while ingest.poll() is None:
+                    statuses.append(client.post("/v1/search", json={"query": "Crocus City Hall massacre", "k": 3}).status_code)
+                    listed = client.get("/v1/articles")
+                    statuses.append(listed.status_code)
+                    if posted_s is None and len(listed.json()) > 3 + 20:  # the ingest is well under way
+                        started = time.monotonic()
+                        posted = client.post("/v1/articles", json={"id": "posted", "title": "Zelvor harbour",
+                                                                   "body": "The Zelvor harbour reopened on Monday."})
+                        posted_s = time.monotonic() - started
+                        assert posted.status_code == 200 and posted.json()["report"]["added"] == ["posted"], posted.text
+                out, err = ingest.communicate(timeout=600)
+                assert ingest.returncode == 0, err[-2000:]
+                assert len(json.loads(out)["added"]) == INGESTED
+                assert posted_s is not None, "the ingest finished before the POST could be made during it"
+                assert posted_s < 2.0, f"POST /v1/articles took {posted_s:.2f} s during the ingest"
+                assert statuses and set(statuses) == {200}, sorted(set(statuses))
+                time.sleep(SERVER_RECHECK_S)  # the stated bound
+                for name in [*list(tags)[:: INGESTED // 30], "posted"]:  # two searches: each worker is likely asked
+                    query = tags.get(name, "Zelvor")  # the one word only this article has
+                    found = [{h["article_id"] for h in client.post("/v1/search", json={"query": query, "k": 10}).json()["hits"]}
+                             for _ in range(2)]
+                    assert all(name in ids for ids in found), (name, found)
+                pending = [a["id"] for a in client.get("/v1/articles").json() if a["pending"]]
+                assert pending == []
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
