@@ -12,8 +12,9 @@ tokenised; chunks of deleted or edited articles are dropped; the BM25 weights ar
 stored token ids (IDF and average length are corpus-wide, so every weight can change) and saved as a new
 generation, which replaces ``CURRENT`` atomically.
 
-Change detection: for an on-disk Chroma, the size and mtime of its SQLite files (every Chroma write
-touches them); for a Chroma server, the fingerprint itself, at most every :data:`SERVER_RECHECK_S`.
+Change detection: for an on-disk Chroma with the record in SQLite, the size and mtime of both SQLite files (every
+Chroma write and every record commit touches them); for a Chroma server or a record on a database server, the
+fingerprint itself, at most every :data:`SERVER_RECHECK_S`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from rag.types import SearchFilters
 
 INDEX_VERSION = 1
 SERVER_RECHECK_S = 2.0
-"""With a Chroma server there is no file to watch: the fingerprint is re-read at most this often."""
+"""With a Chroma server (or a record on a database server) there is no file to watch: the fingerprint is re-read at
+most this often."""
 FETCH_BATCH = 200
 """Articles per Chroma ``get`` when reading the chunks of changed articles."""
 PAGE = 5000

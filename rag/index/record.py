@@ -14,6 +14,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -83,6 +84,13 @@ class ArticleRecord:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def files(self) -> list[Path] | None:
+        """The SQLite file and its write-ahead log (a commit touches them); ``None`` for a database server."""
+        database = self.engine.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return [Path(database), Path(f"{database}-wal")]
 
     # -- transactions --------------------------------------------------------------------------------------
 
@@ -155,6 +163,14 @@ class ArticleRecord:
         columns = [c for c in table.c if with_body or c.name != "body"]
         with self._reading() as connection:
             return [_stored(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
+
+    def indexed_versions(self) -> tuple[tuple[str, str], ...]:
+        """(id, indexed hash and chunk count) of every original the chunk index holds, by id."""
+        table = ArticleRow.__table__
+        query = (select(table.c.id, table.c.indexed_hash, table.c.chunk_count)
+                 .where(table.c.duplicate_of.is_(None), table.c.indexed_hash.is_not(None)).order_by(table.c.id))
+        with self._reading() as connection:
+            return tuple((row.id, f"{row.indexed_hash}:{row.chunk_count}") for row in connection.execute(query))
 
     def reprints_of(self, article_id: str) -> list[StoredArticle]:
         """Articles that name ``article_id`` as their original, oldest first."""

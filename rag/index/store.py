@@ -76,13 +76,20 @@ class Store:
         """How deep this thread is in :meth:`write_lock` (per thread: the service's request threads share a Store)."""
 
     def disk_probe(self) -> list[list[int]] | None:
-        """Size and mtime of the on-disk store's SQLite files (every Chroma write touches them); ``None`` on a server."""
-        if self.settings.chroma_url:
+        """Size and mtime of the files every index change touches; ``None`` when there are none to watch.
+
+        Chroma's SQLite files (every chunk write) and the record's SQLite files (every commit, among them the
+        indexer's: its chunks are written before it commits, so a probe taken in between must differ from one taken
+        after). ``None`` on a Chroma server or with the record on a database server: BM25 then re-reads the
+        fingerprint every ``SERVER_RECHECK_S``.
+        """
+        record_files = self.record.files()
+        if self.settings.chroma_url or record_files is None:
             return None
         probe: list[list[int]] = []
-        for name in SQLITE_FILES:
+        for path in [*(self.settings.chroma_dir / name for name in SQLITE_FILES), *record_files]:
             try:
-                stat = (self.settings.chroma_dir / name).stat()
+                stat = path.stat()
             except FileNotFoundError:
                 continue
             probe.append([stat.st_size, stat.st_mtime_ns])
@@ -145,8 +152,7 @@ class Store:
 
     def fingerprint(self) -> tuple[tuple[str, str], ...]:
         """(id, indexed version) of every article the chunk index holds: changes whenever the indexed text changes."""
-        return tuple((s.article.id, f"{s.indexed_hash}:{s.chunk_count}") for s in self.record.all(with_body=False)
-                     if s.indexed_hash and not s.article.duplicate_of)
+        return self.record.indexed_versions()
 
     def record_metadata(self, article_id: str) -> Metadata | None:
         """One article's record as a dict (``chunks``: how many chunks it was last indexed with)."""

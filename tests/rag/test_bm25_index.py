@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,30 @@ def test_the_vectorised_weights_equal_what_bm25s_index_computes(seeded: Store) -
         ids = [live.vocab[w] for w in words if w in live.vocab]
         assert ids, words
         assert np.allclose(live.model.get_scores_from_ids(ids), reference.get_scores_from_ids(ids), rtol=1e-5, atol=1e-6)
+
+
+def test_a_sync_between_the_indexers_chunk_write_and_its_commit_does_not_leave_bm25_behind(
+    seeded: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """The indexer writes Chroma, then commits the record: a sync in between sees new chunk files and the old record.
+
+    The probe watches the record's files too, so the commit alone makes the next sync read the fingerprint again.
+    """
+    from rag.index.corpus import read_sources
+    from rag.index.indexer import prepare_article
+
+    index = Bm25Index(seeded)
+    index.sync()
+    article = next(iter(read_sources([_write(tmp_path / "new", "zorvath.md", NEW_ARTICLE)])))
+    with seeded.write_lock():
+        seeded.record.put(article, minhash=None)
+    prepared = prepare_article(article, settings)
+    with seeded.write_lock():
+        seeded.replace_chunks(article, prepared.chunks, fake_embedder.embed(prepared.texts))
+        between = threading.Thread(target=index.sync)  # another request thread, outside this transaction
+        between.start()
+        between.join(30)
+        assert index.search("cholera", 5) == []  # it saw the chunk files change, and the record not yet
+        seeded.record.mark_indexed(article.id, seeded.record.last_seq(), article.content_hash, len(prepared.chunks))
+    index.sync()
+    assert index.search("cholera", 5)[0][0].startswith("zorvath:")
