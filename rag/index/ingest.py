@@ -165,12 +165,6 @@ def delete_article(article_id: str, store: Store, embedder: Embedder, settings: 
     return removed
 
 
-def recover(store: Store, embedder: Embedder, settings: Settings) -> tuple[list[str], list[ItemError]]:
-    """Apply what the outbox holds: the articles whose indexes caught up, and those still pending (why)."""
-    applied = apply_outbox(store, embedder, settings)
-    return list(dict.fromkeys(applied.done)), applied.failed
-
-
 def is_intact(article_id: str, store: Store) -> bool:
     """Whether the indexes hold the article as the record has it, with nothing pending for it.
 
