@@ -77,12 +77,12 @@ class ConversationNotFound(LookupError):
     """No conversation has that id."""
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def as_utc(value: dt.datetime) -> dt.datetime:
     """Every stored time in UTC: SQLite drops the zone, PostgreSQL hands it back in the session's zone."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     """Text any database keeps: PostgreSQL refuses NUL characters in text, so they become U+FFFD everywhere."""
     return value.replace("\x00", "\ufffd")
 
@@ -158,7 +158,7 @@ class Database:
     def create_conversation(self, title: str) -> str:
         conversation_id = uuid.uuid4().hex
         with self._session() as session:
-            session.add(ConversationRow(id=conversation_id, title=_storable(make_title(title))))
+            session.add(ConversationRow(id=conversation_id, title=storable(make_title(title))))
         return conversation_id
 
     def add_turn(self, conversation_id: str, question: str, answer: Answer) -> None:
@@ -174,8 +174,8 @@ class Database:
                 select(func.coalesce(func.max(TurnRow.position) + 1, 0)).where(TurnRow.conversation_id == conversation_id)
             )
             standalone = answer.standalone_question
-            session.add(TurnRow(conversation_id=conversation_id, position=int(position or 0), question=_storable(question),
-                                standalone_question=None if standalone is None else _storable(standalone),
+            session.add(TurnRow(conversation_id=conversation_id, position=int(position or 0), question=storable(question),
+                                standalone_question=None if standalone is None else storable(standalone),
                                 answer_json=answer.model_dump_json(), created_at=now))
 
     def get_conversation(self, conversation_id: str) -> ConversationRecord | None:
@@ -187,11 +187,11 @@ class Database:
                 return None
             turns = [
                 TurnRecord(position=t.position, question=t.question, standalone_question=t.standalone_question,
-                           answer=Answer.model_validate_json(t.answer_json), created_at=_aware(t.created_at))
+                           answer=Answer.model_validate_json(t.answer_json), created_at=as_utc(t.created_at))
                 for t in row.turns
             ]
-            return ConversationRecord(id=row.id, title=row.title, created_at=_aware(row.created_at),
-                                      updated_at=_aware(row.updated_at), turn_count=len(turns), turns=turns)
+            return ConversationRecord(id=row.id, title=row.title, created_at=as_utc(row.created_at),
+                                      updated_at=as_utc(row.updated_at), turn_count=len(turns), turns=turns)
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every conversation, most recently active first."""
@@ -203,8 +203,8 @@ class Database:
         )
         with self._session() as session:
             return [
-                ConversationSummary(id=row.id, title=row.title, created_at=_aware(row.created_at),
-                                    updated_at=_aware(row.updated_at), turn_count=int(n))
+                ConversationSummary(id=row.id, title=row.title, created_at=as_utc(row.created_at),
+                                    updated_at=as_utc(row.updated_at), turn_count=int(n))
                 for row, n in session.execute(query)
             ]
 
@@ -222,7 +222,7 @@ class Database:
         with self._session() as session:
             row = session.get(BriefingRow, id) or BriefingRow(id=id, created_at=dt.datetime.now(dt.UTC))
             row.as_of, row.window_start, row.window_end = _day(as_of), _day(window_start), _day(window_end)  # type: ignore[assignment]
-            row.title, row.payload_json, row.markdown, row.html = (_storable(t) for t in (title, payload_json, markdown, html))
+            row.title, row.payload_json, row.markdown, row.html = (storable(t) for t in (title, payload_json, markdown, html))
             session.add(row)
 
     def get_briefing(self, id: str) -> BriefingRecord | None:
@@ -244,7 +244,7 @@ class Database:
 
 
 def _briefing(row: BriefingRow) -> BriefingRecord:
-    return BriefingRecord(id=row.id, created_at=_aware(row.created_at), as_of=row.as_of, window_start=row.window_start,
+    return BriefingRecord(id=row.id, created_at=as_utc(row.created_at), as_of=row.as_of, window_start=row.window_start,
                           window_end=row.window_end, title=row.title, payload_json=row.payload_json,
                           markdown=row.markdown, html=row.html)
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from rag.db.models import ArticleRow, OutboxRow, RecordStateRow
-from rag.db.repository import Database
+from rag.db.repository import Database, as_utc, storable
 from rag.types import Article
 
 PG_WRITE_LOCK = 0x7261_6777_7200
@@ -192,7 +192,7 @@ class ArticleRecord:
         if limit is not None:
             query = query.limit(limit)
         with self._reading() as connection:
-            return [OutboxEntry(seq=r.seq, article_id=r.article_id, op=r.op, created_at=_aware(r.created_at),
+            return [OutboxEntry(seq=r.seq, article_id=r.article_id, op=r.op, created_at=as_utc(r.created_at),
                                 attempts=r.attempts, last_error=r.last_error) for r in connection.execute(query)]
 
     def last_seq(self) -> int:
@@ -283,8 +283,8 @@ class ArticleRecord:
 
 
 def _values(article: Article) -> dict[str, Any]:
-    return {"title": _storable(article.title), "outlet": _maybe(article.outlet), "published_at": article.published_at,
-            "url": _maybe(article.url), "body": _storable(article.body), "content_hash": article.content_hash,
+    return {"title": storable(article.title), "outlet": _maybe(article.outlet), "published_at": article.published_at,
+            "url": _maybe(article.url), "body": storable(article.body), "content_hash": article.content_hash,
             "ingested_at": article.ingested_at or _now(), "duplicate_of": article.duplicate_of}
 
 
@@ -292,22 +292,13 @@ def _stored(row: Any) -> StoredArticle:
     fields = row._mapping
     article = Article(id=row.id, title=row.title, outlet=row.outlet, published_at=row.published_at, url=row.url,
                       body=fields.get("body", ""), content_hash=row.content_hash,
-                      ingested_at=_aware(row.ingested_at) if row.ingested_at else None, duplicate_of=row.duplicate_of)
+                      ingested_at=as_utc(row.ingested_at) if row.ingested_at else None, duplicate_of=row.duplicate_of)
     return StoredArticle(article=article, minhash=row.minhash, segments=row.segments, indexed_hash=row.indexed_hash,
                          chunk_count=row.chunk_count or 0)
 
 
-def _storable(value: str) -> str:
-    """PostgreSQL refuses NUL characters in text, so they become U+FFFD everywhere."""
-    return value.replace("\x00", "\ufffd")
-
-
 def _maybe(value: str | None) -> str | None:
-    return None if value is None else _storable(value)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return None if value is None else storable(value)
 
 
 def _now() -> dt.datetime:
