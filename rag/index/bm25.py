@@ -79,10 +79,19 @@ class _Generation:
     outlets: list[str]
     article_codes: np.ndarray
     articles: list[str]
+    ids: list[str]
+    """Chunk id per row, so a search ranks and ties by id without reading the corpus."""
+    _positions: dict[str, int] | None = None
 
     @property
     def size(self) -> int:
         return len(self.offsets) - 1
+
+    def position(self, chunk_id: str) -> int | None:
+        """The row holding ``chunk_id``, or ``None`` when this generation does not hold it."""
+        if self._positions is None:
+            self._positions = {chunk: row for row, chunk in enumerate(self.ids)}
+        return self._positions.get(chunk_id)
 
 
 @dataclass
@@ -240,6 +249,7 @@ class Bm25Index:
         }
         for column, values in columns.items():
             np.save(path / f"{column}.npy", values)
+        (path / "ids.json").write_text(json.dumps([r["id"] for r in rows], ensure_ascii=False))
         (path / "manifest.json").write_text(
             json.dumps({"fingerprint": fingerprint, "outlets": outlets, "articles": articles}, ensure_ascii=False)
         )
@@ -259,16 +269,25 @@ class Bm25Index:
             corpus, vocab = model.corpus, dict(model.vocab_dict)
         arrays = {c: np.load(path / f"{c}.npy", mmap_mode="r") for c in
                   ("tokens", "offsets", "published", "outlet_codes", "article_codes")}
+        try:
+            ids = json.loads((path / "ids.json").read_text())
+        except FileNotFoundError:  # a generation written before ids were kept: read them from the corpus once
+            ids = [corpus[row]["id"] for row in range(len(arrays["offsets"]) - 1)]
         return _Generation(name=name, fingerprint=manifest["fingerprint"], model=model, corpus=corpus, vocab=vocab,
-                           outlets=manifest["outlets"], articles=manifest["articles"], **arrays)
+                           outlets=manifest["outlets"], articles=manifest["articles"], ids=ids, **arrays)
 
     # Searching --------------------------------------------------------------------------------
 
     def search(self, query: str, n: int, filters: SearchFilters | None = None) -> list[Match]:
-        """The ``n`` best-scoring chunks for ``query`` that pass ``filters``, best first (ties by id).
+        """The ``n`` best-scoring chunks for ``query`` that pass ``filters``, best first (ties by id), with text.
 
         Call :meth:`sync` first; ``search`` reads the live generation as it is.
         """
+        found = self.rows(ranked := self.ranked(query, n, filters))
+        return [(chunk, *found[chunk]) for chunk in ranked]
+
+    def ranked(self, query: str, n: int, filters: SearchFilters | None = None) -> list[str]:
+        """The ids of :meth:`search`'s chunks, without reading their text (retrieval reads only the ones it keeps)."""
         live = self._live
         if live is None or live.model is None or n <= 0:
             return []
@@ -280,9 +299,22 @@ class Bm25Index:
         candidates = np.flatnonzero(scores > 0 if mask is None else (scores > 0) & mask)
         if len(candidates) > n:
             candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
-        rows = [(float(scores[p]), live.corpus[int(p)]) for p in candidates]
-        rows.sort(key=lambda item: (-item[0], item[1]["id"]))
-        return [(row["id"], row["text"], row["meta"]) for _, row in rows]
+        ranked = sorted(zip(scores[candidates].tolist(), candidates.tolist(), strict=True),
+                        key=lambda item: (-item[0], live.ids[item[1]]))
+        return [live.ids[row] for _, row in ranked]
+
+    def rows(self, chunk_ids: Iterable[str]) -> dict[str, tuple[str, Metadata]]:
+        """Text and metadata of those of ``chunk_ids`` the live generation holds, from its memory-mapped corpus."""
+        live = self._live
+        found: dict[str, tuple[str, Metadata]] = {}
+        if live is None:
+            return found
+        for chunk in chunk_ids:
+            row = live.position(chunk)
+            if row is not None:
+                stored = live.corpus[row]
+                found[chunk] = (stored["text"], stored["meta"])
+        return found
 
 
 def bm25_weights(tokens: np.ndarray, offsets: np.ndarray, vocabulary: int, k1: float, b: float) -> dict[str, Any]:

@@ -102,7 +102,7 @@ def chunk_article(article_id: str, body: str, size: int, overlap: int) -> list[C
         start, end = group[0].start, group[-1].end
         chunks.append(
             Chunk(
-                id=f"{article_id}:{len(chunks)}",
+                id=chunk_id(article_id, len(chunks)),
                 article_id=article_id,
                 position=len(chunks),
                 text=body[start:end],
@@ -115,6 +115,16 @@ def chunk_article(article_id: str, body: str, size: int, overlap: int) -> list[C
             break
         first = max(last + 1 - overlap, first + 1)
     return chunks
+
+
+def chunk_id(article_id: str, position: int) -> str:
+    """A chunk's id: its article's id and its position in the article."""
+    return f"{article_id}:{position}"
+
+
+def article_of(chunk: str) -> str:
+    """The article id inside a chunk id made by :func:`chunk_id` (article ids may themselves hold colons)."""
+    return chunk.rpartition(":")[0]
 
 
 def search_text(title: str, text: str) -> str:

@@ -28,7 +28,7 @@ from rag.index.boilerplate import (
     repeated_spans,
     site_key,
 )
-from rag.index.chunking import split_sentences
+from rag.index.chunking import chunk_id, split_sentences
 from rag.index.corpus import read_sources
 from rag.index.dedupe import DuplicateIndex, decode_signature, encode_signature, signature
 from rag.index.indexer import BATCH_ARTICLES, Applied, Prepared, apply_outbox, prepare_article
@@ -187,7 +187,7 @@ def chunks_match(article_id: str, meta: dict[str, object], chunks: dict[str, str
         return False
     expected = meta.get("chunks")
     count = expected if isinstance(expected, int) and expected > 0 else len(chunks)
-    return set(chunks) == {f"{article_id}:{position}" for position in range(count)}
+    return set(chunks) == {chunk_id(article_id, position) for position in range(count)}
 
 
 WINDOW_PAGES = 2000

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rag.index.chunking import chunk_id
 from rag.index.record import StoredArticle
 from rag.index.store import Store, article_from_record
 from rag.types import Article
@@ -37,8 +38,8 @@ def upgrade_store(store: Store) -> list[str]:
 def _import_records(store: Store, collection: Any) -> list[str]:
     known = {s.article.id for s in store.record.all(with_body=False)}
     owners: dict[str, dict[str, str]] = {}
-    for chunk_id, (article_id, content) in store.chunk_owners().items():
-        owners.setdefault(article_id, {})[chunk_id] = content
+    for chunk, (article_id, content) in store.chunk_owners().items():
+        owners.setdefault(article_id, {})[chunk] = content
     imported: list[str] = []
     offset = 0
     while True:
@@ -50,7 +51,7 @@ def _import_records(store: Store, collection: Any) -> list[str]:
             chunks = owners.get(article_id, {})
             expected = meta.get("chunks")
             whole = (not article.duplicate_of and bool(chunks) and isinstance(expected, int)
-                     and set(chunks) == {f"{article_id}:{i}" for i in range(expected)}
+                     and set(chunks) == {chunk_id(article_id, i) for i in range(expected)}
                      and all(c == article.content_hash for c in chunks.values()))
             store.record.import_article(StoredArticle(
                 article=article, minhash=meta.get("minhash"), segments=meta.get("segments"),

@@ -280,3 +280,16 @@ def test_a_sync_between_the_indexers_chunk_write_and_its_commit_does_not_leave_b
         seeded.record.mark_indexed(article.id, seeded.record.last_seq(), article.content_hash, len(prepared.chunks))
     index.sync()
     assert index.search("cholera", 5)[0][0].startswith("zorvath:")
+
+
+def test_a_generation_saved_before_ids_were_kept_still_ranks_and_reads_chunks(seeded: Store, settings: Settings) -> None:
+    built = Bm25Index(seeded)
+    built.sync()
+    expected = built.search("Taliban drone strikes Kabul", 5)
+    folder = settings.data_dir / "bm25" / settings.collection
+    (generation,) = folder.glob("g-*")
+    (generation / "ids.json").unlink()  # as an index written by the previous release
+    reopened = Bm25Index(seeded)
+    assert reopened.sync().action == "loaded"
+    assert reopened.search("Taliban drone strikes Kabul", 5) == expected and len(expected) == 5
+    assert reopened.rows([expected[0][0], "nowhere:0"]) == {expected[0][0]: expected[0][1:]}

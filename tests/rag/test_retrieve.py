@@ -114,3 +114,34 @@ def test_the_article_that_answers_ranks_first_with_the_real_embedder(seed_index:
 def test_real_search_honours_the_date_filter(seed_index: HybridRetriever) -> None:
     hits = seed_index.search("open war", k=5, filters=SearchFilters(until=dt.date(2026, 1, 1)))
     assert hits == []
+
+
+def test_the_cap_reads_the_article_from_chunk_ids_whose_article_ids_hold_colons(
+    store: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path
+) -> None:
+    (tmp_path / "feed").mkdir()
+    for name, where in (("wire:2026:a", "Velmora"), ("wire:2026:b", "Tarsk")):
+        (tmp_path / "feed" / f"{name}.txt").write_text(
+            "\n\n".join(f"Flooding closed the {where} bridge on day {day}, the river authority said." for day in range(40)),
+            encoding="utf-8",
+        )
+    ingest_paths([tmp_path / "feed"], store, fake_embedder, settings.model_copy(update={"chunk_size": 120}))
+    hits = HybridRetriever(store, fake_embedder, max_per_article=2).search("Flooding closed the bridge", k=4)
+    assert sorted(h.article_id for h in hits) == ["wire:2026:a", "wire:2026:a", "wire:2026:b", "wire:2026:b"]
+    assert all(h.chunk_id.startswith(f"{h.article_id}:") and h.text in store.get_article(h.article_id).body
+               for h in hits)
+
+
+def test_a_chunk_bm25_does_not_hold_yet_is_read_from_chroma(
+    fake_index: HybridRetriever, settings: Settings, fake_embedder: HashingEmbedder, tmp_path, monkeypatch
+) -> None:
+    fake_index.search("ceasefire", k=3)  # BM25 built and live
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "zorvath.txt").write_text(
+        "Officials closed the Zorvath harbour on Tuesday after a cholera outbreak was confirmed.", encoding="utf-8"
+    )
+    ingest_paths([tmp_path / "new"], fake_index.store, fake_embedder, settings)
+    monkeypatch.setattr(fake_index.bm25, "sync", lambda: None)  # as between a Chroma server's rechecks
+    hits = fake_index.search("Zorvath harbour cholera outbreak", k=3)
+    assert hits[0].article_id == "zorvath" and hits[0].retrievers == ["dense"]
+    assert hits[0].text.startswith("Officials closed the Zorvath harbour") and hits[0].title
