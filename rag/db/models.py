@@ -76,6 +76,9 @@ class ArticleRow(Base):
     indexed_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The content hash the indexes were last built from; ``None`` until the indexer has applied it."""
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    indexed_generation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The record's generation when the indexer last applied the article: it changes on every re-index, also when only
+    the title, outlet or date changed (the content hash does not), so BM25 re-reads the chunks and their metadata."""
 
 
 class OutboxRow(Base):

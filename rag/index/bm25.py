@@ -3,7 +3,7 @@
 The index lives in ``<data_dir>/bm25/<collection>/`` as generations: each is a bm25s index (saved with
 ``BM25.save``, loaded with ``mmap=True``), the chunks' text and metadata as a memory-mapped JSONL corpus,
 the chunks' token ids (so a later update re-tokenises nothing it already has), filter columns as numpy
-arrays, and the store fingerprint (article id → content hash) it was built from. ``CURRENT`` names the live
+arrays, and the store fingerprint (article id → indexed version) it was built from. ``CURRENT`` names the live
 generation and the on-disk probe it was last checked against.
 
 A process that finds the store unchanged loads the live generation without asking Chroma for anything.

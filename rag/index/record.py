@@ -165,12 +165,13 @@ class ArticleRecord:
             return [_stored(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
 
     def indexed_versions(self) -> tuple[tuple[str, str], ...]:
-        """(id, indexed hash and chunk count) of every original the chunk index holds, by id."""
+        """(id, indexed hash, chunk count and generation indexed at) of every original the chunk index holds, by id."""
         table = ArticleRow.__table__
-        query = (select(table.c.id, table.c.indexed_hash, table.c.chunk_count)
+        query = (select(table.c.id, table.c.indexed_hash, table.c.chunk_count, table.c.indexed_generation)
                  .where(table.c.duplicate_of.is_(None), table.c.indexed_hash.is_not(None)).order_by(table.c.id))
         with self._reading() as connection:
-            return tuple((row.id, f"{row.indexed_hash}:{row.chunk_count}") for row in connection.execute(query))
+            return tuple((row.id, f"{row.indexed_hash}:{row.chunk_count}:{row.indexed_generation or 0}")
+                         for row in connection.execute(query))
 
     def reprints_of(self, article_id: str) -> list[StoredArticle]:
         """Articles that name ``article_id`` as their original, oldest first."""
@@ -257,8 +258,9 @@ class ArticleRecord:
         """The indexes now match the record for ``article_id``: its outbox entries up to ``upto_seq`` are done."""
         connection = self._writing()
         connection.execute(delete(OutboxRow).where(OutboxRow.article_id == article_id, OutboxRow.seq <= upto_seq))
+        generation = select(RecordStateRow.generation).where(RecordStateRow.id == 1).scalar_subquery()
         connection.execute(update(ArticleRow).where(ArticleRow.id == article_id)
-                           .values(indexed_hash=indexed_hash, chunk_count=chunk_count))
+                           .values(indexed_hash=indexed_hash, chunk_count=chunk_count, indexed_generation=generation))
 
     def mark_failed(self, article_id: str, upto_seq: int, error: str) -> None:
         """Applying the article's entries failed: they stay queued, with one more attempt and the reason."""

@@ -145,3 +145,23 @@ def test_a_chunk_bm25_does_not_hold_yet_is_read_from_chroma(
     hits = fake_index.search("Zorvath harbour cholera outbreak", k=3)
     assert hits[0].article_id == "zorvath" and hits[0].retrievers == ["dense"]
     assert hits[0].text.startswith("Officials closed the Zorvath harbour") and hits[0].title
+
+
+def test_a_changed_title_or_date_reaches_both_retrievers_when_the_body_is_unchanged(
+    store: Store, settings: Settings, fake_embedder: HashingEmbedder, tmp_path
+) -> None:
+    page = tmp_path / "feed" / "velmora.md"
+    page.parent.mkdir()
+    body = "Flooding closed the Velmora bridge on Tuesday, the river authority said."
+    page.write_text(f"---\ntitle: Early wire copy\npublished_at: 2026-03-01\n---\n{body}\n", encoding="utf-8")
+    ingest_paths([page.parent], store, fake_embedder, settings)
+    retriever = HybridRetriever(store, fake_embedder, max_per_article=2)
+    assert retriever.search("Velmora bridge flooding", k=1)[0].title == "Early wire copy"  # BM25 built
+    page.write_text(f"---\ntitle: Velmora bridge shut by floods\npublished_at: 2026-03-04\n---\n{body}\n",
+                    encoding="utf-8")
+    report = ingest_paths([page.parent], store, fake_embedder, settings)
+    assert report.updated == ["velmora"]
+    (hit,) = retriever.search("Velmora bridge flooding", k=1)
+    assert (hit.title, hit.published_at) == ("Velmora bridge shut by floods", dt.date(2026, 3, 4))
+    later = SearchFilters(since=dt.date(2026, 3, 3))
+    assert [h.retrievers for h in retriever.search("Velmora bridge flooding", k=1, filters=later)] == [["dense", "bm25"]]
