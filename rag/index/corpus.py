@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from htmldate import find_date
 
 from rag.types import Article, ItemError, ItemWarning
 
@@ -84,6 +85,18 @@ def parse_date(value: object) -> dt.date | None:
     raise ArticleError(f"published_at {value!r} is not an ISO date (YYYY-MM-DD)")
 
 
+def url_date(url: str) -> dt.date | None:
+    """The full date (year, month, day) a URL carries, as news sites write it (``/2025/08/15/``, ``-2025-08-15``).
+
+    htmldate's URL rule: a year and month alone (``/2025/08/``) is not a publication date, nor is a date after today.
+    """
+    try:
+        found = find_date("<html></html>", url=url, extensive_search=False, outputformat="%Y-%m-%d")
+    except (ValueError, TypeError):
+        return None
+    return dt.date.fromisoformat(found) if found else None
+
+
 def make_article(article_id: str, body: str, **meta: Any) -> Article:
     """Build an :class:`Article` from a raw body and optional metadata, checking it is not empty."""
     body = normalise_body(body)
@@ -93,11 +106,14 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
         raise ArticleError(f"the article is {len(body):,} characters long; the limit is {MAX_ARTICLE_CHARS:,}")
     check_scalars(meta)
     title = str(meta.get("title") or "").strip() or title_from_body(body)
+    published_at = parse_date(meta.get("published_at"))
+    if published_at is None and meta.get("url"):  # scraped feeds often give no date; the page's address may hold it
+        published_at = url_date(str(meta["url"]))
     return Article(
         id=article_id,
         title=title,
         outlet=(str(meta["outlet"]).strip() or None) if meta.get("outlet") else None,
-        published_at=parse_date(meta.get("published_at")),
+        published_at=published_at,
         url=str(meta["url"]) if meta.get("url") else None,
         body=body,
         content_hash=content_hash(body),

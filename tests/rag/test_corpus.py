@@ -111,3 +111,20 @@ def test_malformed_input_gets_a_clear_error(tmp_path: Path, name: str, content: 
     path = tmp_path / name
     path.write_bytes(content)
     assert reason in only_error(path).reason
+
+
+def test_a_row_without_a_date_takes_the_full_date_its_url_carries(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "body": "Flooding closed the bridge.", "url": "https://news.example/world/2025/08/15/floods/"},
+        {"id": "b", "body": "Flooding closed the bridge.", "url": "https://news.example/world/bridge-2025-08-14/"},
+        {"id": "c", "body": "Flooding closed the bridge.", "url": "https://news.example/2025/08/floods-close-bridge"},
+        {"id": "d", "body": "Flooding closed the bridge.", "url": "https://news.example/2025/08/15/x",
+         "published_at": "2025-08-16"},
+        {"id": "e", "body": "Flooding closed the bridge.", "url": "https://news.example/2099/01/02/from-the-future"},
+    ]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    dates = {a.id: a.published_at for a in read_file(path) if isinstance(a, Article)}
+    # A year and month alone is not a day; a date the row states wins; a date after today is no publication date.
+    assert dates == {"a": dt.date(2025, 8, 15), "b": dt.date(2025, 8, 14), "c": None, "d": dt.date(2025, 8, 16),
+                     "e": None}
