@@ -75,8 +75,8 @@ class HybridRetriever:
     def _dense(self, embedding: Sequence[float], n: int, filters: SearchFilters) -> list[str]:
         """Ids of the nearest chunks from Chroma, in one round trip.
 
-        Chroma returns fewer than ``n`` when fewer match, so the chunk count ``Store.dense_query`` asks for
-        first is not needed here; that second call was a third of a query's time at 5k chunks.
+        Chroma returns fewer than ``n`` when fewer match, so the chunk count is not asked for first (that second call
+        was a third of a query's time at 5k chunks).
         """
         result = self.store.chunks.query(
             query_embeddings=[list(embedding)], n_results=n, where=chroma_where(filters), include=[],

@@ -246,29 +246,6 @@ class Store:
             return None
         return self.client.get_collection(name, embedding_function=None)
 
-    def dense_query(
-        self, embedding: Sequence[float], n_results: int, filters: SearchFilters
-    ) -> list[tuple[str, str, Metadata, float]]:
-        """Nearest chunks as (id, text, metadata, cosine distance), filtered in Chroma."""
-        total = self.chunks.count()
-        if total == 0:
-            return []
-        result = self.chunks.query(
-            query_embeddings=[list(embedding)],
-            n_results=min(n_results, total),
-            where=chroma_where(filters),
-            include=["documents", "metadatas", "distances"],
-        )
-        return list(
-            zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
-        )
-
     def counts(self) -> dict[str, int]:
         return {"articles": self.record.count(), "chunks": self.chunks.count()}
 
