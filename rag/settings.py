@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     answer_read_threshold: float | None = Field(default=None, ge=0, le=1)
     """The reader's P(not NONE) at or above which its phrase is the answer (None: ``rag.answer.answerable.READ_THRESHOLD``,
     chosen on the tune split)."""
+    answer_topic_similarity: float | None = Field(default=None, ge=0, le=1)
+    """Opt-in: the cosine between the question and a quote sentence at or above which the quote is on the
+    question's topic without its words (:mod:`rag.answer.topic`; 0.72 was chosen on the tune split). None, the
+    default: the topic is the question's words only. Off by default because on the seed test half it answered two
+    distractors (correct refusals 0.82 → 0.71, under the gated floor)."""
     judge_base_url: str | None = None
     """An OpenAI-compatible endpoint for optional LLM-judge eval metrics (reported, never gating)."""
     judge_api_key: SecretStr = SecretStr("not-needed")

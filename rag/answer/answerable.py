@@ -18,6 +18,7 @@ by default, and without a judge (``verifier_judge = "off"``), the rule checks de
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from spacy.tokens import Doc, Span, Token
 
@@ -135,7 +136,7 @@ def answer_phrase(question: str, quotes: str, reader: AnswerReader, threshold: f
 
 
 def reads_as_answer(question: str, sentence: str, quotes: str, reader: AnswerReader,
-                    threshold: float = READ_THRESHOLD) -> bool:
+                    threshold: float = READ_THRESHOLD, related: Callable[[str, str], bool] | None = None) -> bool:
     """Whether ``sentence``, backed by ``quotes``, answers ``question`` (see the module's checks).
 
     A question that asks for a name, place, date or number is answered only by what the reader finds; an open one
@@ -145,7 +146,7 @@ def reads_as_answer(question: str, sentence: str, quotes: str, reader: AnswerRea
     span = answer_phrase(question, quotes, reader, threshold)
     if span is not None and (sentence == quotes or _said(span, sentence)):
         return True
-    return expected_labels(question) is None and answers(question, sentence, quotes)
+    return expected_labels(question) is None and answers(question, sentence, quotes, related)
 
 
 def _years(text: str) -> set[str]:

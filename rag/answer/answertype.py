@@ -4,8 +4,9 @@ A sentence can be true to its quote and still not answer: "How many homes were d
 answered by "at least 15 homes were damaged" in Kabul. Three checks, all against the cited quotes:
 
 - every name in the question is mentioned (demonyms count: "Chinese" ↔ "China");
-- at least ``TOPIC_SHARE`` of the question's other content words are there (the thing asked about), and a
-  verb the question shares with the quote has the same actor and target ("did Afghanistan accuse Pakistan");
+- at least ``TOPIC_SHARE`` of the question's other content words are there (the thing asked about), or, where
+  the caller gives a meaning test (:class:`rag.answer.topic.TopicSimilarity`), a quote sentence is close to the
+  question in meaning; and a verb the question shares with the quote has the same actor and target;
 - for how many / when / who / where questions, the sentence has a short answer span of that type (a number, a
   date or time, a name) that is not already in the question and occurs verbatim in a cited quote.
 """
@@ -13,7 +14,7 @@ answered by "at least 15 homes were damaged" in Kabul. Three checks, all against
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from rag.text import (
@@ -163,12 +164,14 @@ def missing_question_names(question: str, texts: Iterable[str]) -> list[str]:
     return [n for n in question_names(question) if not mentions(joined, n)]
 
 
-def answers(question: str, sentence: str, quotes: str) -> bool:
+def answers(question: str, sentence: str, quotes: str, related: Callable[[str, str], bool] | None = None) -> bool:
     """Whether a sentence backed by ``quotes`` answers ``question``.
 
-    The topic is covered, a shared verb has the question's actor and target, and an answer span is in the quote.
+    The topic is covered (by the question's words, or by meaning when ``related`` says the quotes are about the
+    question), a shared verb has the question's actor and target, and an answer span is in the quote.
     """
-    if not covers_topic(question, quotes) or roles_reversed(question, quotes):
+    on_topic = covers_topic(question, quotes) or (related is not None and related(question, quotes))
+    if not on_topic or roles_reversed(question, quotes):
         return False
     kind = expected_type(question)
     if kind == "any":

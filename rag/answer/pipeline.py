@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rag.answer.answerable import READ_THRESHOLD, answer_phrase, different_answers, reads_as_answer
@@ -25,6 +26,7 @@ from rag.answer.evidence import format_evidence, select_evidence
 from rag.answer.followup import lacks_verb, resolve
 from rag.answer.reader import AnswerReader
 from rag.answer.timephrases import parse_time_phrase
+from rag.answer.topic import TopicSimilarity
 from rag.index.retrieve import HybridRetriever
 from rag.models.embed import Embedder
 from rag.models.llm import ChatModel, LLMError, Message
@@ -98,7 +100,8 @@ class Answerer:
 
     def __init__(self, retriever: HybridRetriever, embedder: Embedder, chat: ChatModel,
                  verifier: Verifier | None = None, read_answers: bool = False,
-                 read_threshold: float | None = None, disagree: bool = False) -> None:
+                 read_threshold: float | None = None, disagree: bool = False,
+                 topic_similarity: float | None = None) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.chat = chat
@@ -108,6 +111,9 @@ class Answerer:
         self.read_threshold = READ_THRESHOLD if read_threshold is None else read_threshold
         self.disagree = disagree
         """Whether sources the reader finds answering differently are both quoted ("The sources disagree.")."""
+        self.topic_similarity = topic_similarity
+        """Question–quote cosine that puts a quote on the question's topic without its words (:mod:`rag.answer.topic`;
+        ``None``, the default: the question's words only)."""
         self._check: AnswerCheck | None = None
         self._reader: AnswerReader | None = None
 
@@ -117,19 +123,21 @@ class Answerer:
         return cls(services.retriever, services.embedder, services.chat, services.verifier,
                    read_answers=services.settings.answer_check == "reader",
                    read_threshold=services.settings.answer_read_threshold,
-                   disagree=services.settings.answer_disagreement)
+                   disagree=services.settings.answer_disagreement,
+                   topic_similarity=services.settings.answer_topic_similarity)
 
     @property
     def check(self) -> AnswerCheck:
         """The answer check: the judge reads the answer phrase when it can write; else the rule checks."""
         if self._check is None:
             judge = self.verifier.judge if self.read_answers else None
+            related = (TopicSimilarity(self.embedder, self.topic_similarity)
+                       if self.topic_similarity is not None else None)
             if judge is not None and hasattr(judge, "short_reply"):
                 reader = self._reader = AnswerReader(judge)  # type: ignore[arg-type]
-                threshold = self.read_threshold
-                self._check = lambda q, s, quotes: reads_as_answer(q, s, quotes, reader, threshold)
+                self._check = partial(reads_as_answer, reader=reader, threshold=self.read_threshold, related=related)
             else:
-                self._check = answers
+                self._check = partial(answers, related=related)
         return self._check
 
     def ask(self, question: str, options: AskOptions | None = None, on_sentence: OnSentence | None = None) -> Answer:
