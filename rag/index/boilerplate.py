@@ -137,3 +137,35 @@ def mask(body: str, spans: Iterable[Span]) -> str:
         cursor = span.end
     pieces.append(body[cursor:])
     return "".join(pieces)
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def opening_words(title: str, body: str) -> int | None:
+    """Where the body's opening stretch that ``title`` repeats word for word ends, or ``None``.
+
+    A scraper that finds no headline takes the page's first words as the title ("Time taken to read : 8 Minute
+    KATHMANDU: The week"); such a title says nothing the body does not.
+    """
+    words = title.split()
+    if not words:
+        return None
+    match = re.match(r"\s*" + r"\s+".join(map(re.escape, words)), body)
+    return match.end() if match else None
+
+
+def cleaned_title(title: str, body: str, masked: str) -> str:
+    """``title``, or, when it only repeats the body's opening words and some were masked, the masked body's opening.
+
+    The site's boilerplate the body lost (a reading-time line, a photo credit) would otherwise reach every
+    citation, source list and briefing through the title. The new title has as many words, from the first word
+    with a letter of the masked body; a title that is not the body's opening is never touched.
+    """
+    end = opening_words(title, body)
+    if end is None or " ".join(masked[:end].split()) == " ".join(title.split()):
+        return title
+    kept = masked.split()
+    while kept and not _LETTER.search(kept[0]):
+        kept.pop(0)
+    return " ".join(kept[: len(title.split())]) or title

@@ -21,10 +21,12 @@ from typing import Any
 
 from rag.index.boilerplate import (
     SiteCounts,
+    cleaned_title,
     decode_fingerprint,
     encode_fingerprint,
     keyed_segments,
     mask,
+    opening_words,
     repeated_spans,
     site_key,
 )
@@ -320,7 +322,9 @@ def _plan(fresh: list[tuple[Article, bool]], state: _Batch, settings: Settings) 
     for article, existed, minhash, site, keyed, original in found:
         spans = repeated_spans(keyed, site, counts)
         body = mask(article.body, spans) if spans else article.body
-        stored = article.model_copy(update={"body": body, "ingested_at": _now(), "duplicate_of": original})
+        title = cleaned_title(article.title, article.body, body)
+        stored = article.model_copy(update={"body": body, "title": title, "ingested_at": _now(),
+                                            "duplicate_of": original})
         dropped = DroppedText(lines=len(spans), chars=sum(s.end - s.start for s in spans)) if spans else None
         plan = _Plan(stored, existed, minhash, encode_fingerprint(pages[article.id][1]), site, dropped, article)
         if original is None and not split_sentences(body):
@@ -401,12 +405,12 @@ def _record(plan: _Plan, store: Store, state: _Batch, report: IngestReport) -> b
 
 
 def _same_metadata(old: Article, new: Article) -> bool:
-    return (old.title, old.outlet, old.published_at, old.url) == (
-        new.title,
-        new.outlet,
-        new.published_at,
-        new.url,
-    )
+    """Same outlet, date and URL, and the same title or one that only repeats the (unchanged) body's opening.
+
+    The stored title of the second kind may have been cleaned with the body (:func:`rag.index.boilerplate.cleaned_title`).
+    """
+    same_title = old.title == new.title or opening_words(new.title, new.body) is not None
+    return same_title and (old.outlet, old.published_at, old.url) == (new.outlet, new.published_at, new.url)
 
 
 def _now() -> dt.datetime:

@@ -6,6 +6,7 @@ import pytest
 
 from rag.index.boilerplate import (
     SiteCounts,
+    cleaned_title,
     decode_fingerprint,
     encode_fingerprint,
     fingerprint,
@@ -188,3 +189,26 @@ def test_a_page_of_nothing_but_its_sites_repeats_is_refused_with_the_reason(
         ("listing", "every line of it repeats on other pages of daily planet: no text of its own to index")]
     assert sorted(report.added) == sorted([page(0).id, page(1).id])
     assert store.get_article("listing") is None
+
+
+def test_a_title_that_only_repeats_the_pages_opening_is_cleaned_with_it(
+    store: Store, settings: Settings, fake_embedder: HashingEmbedder
+) -> None:
+    """A scraper with no headline titles the page with its first words; the site's menu must not stay in it."""
+    pages = [make_article(f"t{n}", page(n).body, title=" ".join(page(n).body.split()[:8]), outlet="Daily Planet")
+             for n in range(3)]
+    assert pages[0].title.startswith(MENU)
+    ingest_items(pages, store, fake_embedder, settings)
+    for n, original in enumerate(pages):
+        stored = store.get_article(original.id)
+        assert stored is not None and stored.title == " ".join(STORIES[n].split()[:8])
+    again = ingest_items(pages, store, fake_embedder, settings)
+    assert len(again.unchanged) == 3  # the cleaned title is not taken for a changed one
+
+
+def test_a_real_headline_or_an_untouched_opening_keeps_its_title() -> None:
+    body = f"{MENU}   {STORIES[0]}"
+    masked = mask(body, [Span(text=MENU, start=0, end=len(MENU))])
+    assert cleaned_title("Troops cross the river", body, masked) == "Troops cross the river"  # not the opening
+    assert cleaned_title(MENU, body, body) == MENU  # nothing of it was masked
+    assert cleaned_title(f"{MENU} Troops", body, masked) == "Troops crossed the river near Kandor"  # 6 words
