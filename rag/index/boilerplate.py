@@ -165,7 +165,11 @@ def cleaned_title(title: str, body: str, masked: str) -> str:
     end = opening_words(title, body)
     if end is None or " ".join(masked[:end].split()) == " ".join(title.split()):
         return title
-    kept = masked.split()
-    while kept and not _LETTER.search(kept[0]):
-        kept.pop(0)
-    return " ".join(kept[: len(title.split())]) or title
+    wanted = len(title.split())
+    kept: list[str] = []
+    for word in re.finditer(r"\S+", masked):  # only as far as the title's length: a page may be a megabyte
+        if kept or _LETTER.search(word.group()):
+            kept.append(word.group())
+            if len(kept) == wanted:
+                break
+    return " ".join(kept) or title
