@@ -117,6 +117,11 @@ def _subject(verb: Token) -> tuple[Token | None, bool]:
     return None, False
 
 
+def verb_subject(verb: Token) -> tuple[Token | None, bool]:
+    """The verb's subject token (for a passive, the agent) and whether the predicate is passive."""
+    return _subject(verb)
+
+
 def verb_target(verb: Token, passive: bool) -> Token | None:
     """What a verb is done to: its passive subject, direct object, or the object of "of"/"against"."""
     if passive:

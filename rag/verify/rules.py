@@ -3,10 +3,10 @@
 Rules never decide paraphrase. They find a meaning change the quote states (``contradicted``: a negated
 predicate, reversed roles or another doer for the same act, a different number or date for the same thing, an
 opposite predicate) or something the quote does not say at all (``unsupported``: a name, number or date it lacks,
-a claim it only reports someone making, a fragment with no predicate, too few of its words). A missing word is
-never a contradiction. Whatever they do not veto is ``undecided`` and goes to the judge (see
-:mod:`rag.verify.judge`); only a sentence made of the quote's own words, in the quote's order, is ``supported``
-without one.
+a description it gives to another party (:mod:`rag.nlp.descriptions`), a claim it only reports someone making, a
+fragment with no predicate, too few of its words). A missing word is never a contradiction. Whatever they do not
+veto is ``undecided`` and goes to the judge (see :mod:`rag.verify.judge`); only a sentence made of the quote's own
+words, in the quote's order, is ``supported`` without one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Literal
 
 from spacy.tokens import Doc, Token
 
+from rag.nlp.descriptions import moved
 from rag.nlp.frames import Frame, frames
 from rag.nlp.names import Name, fold_text, mentioned, names, names_same
 from rag.nlp.numbers import quantities, same_amount
@@ -112,6 +113,9 @@ def check_rules(sentence: str, quote: str) -> RuleVerdict:
     if missing:  # a name the quote lacks is something it does not say, never something it contradicts
         findings.append(("unsupported", f"{', '.join(dict.fromkeys(missing))} not named in the quote"))
     findings += _polarity(s, q) + _opposites(s, q) + _roles(s, q, question=False)
+    described = moved(s.doc, q.doc)
+    if described:  # "X spoke to Z, an analyst with W" says nothing of X and W: not said, not contradicted
+        findings.append(("unsupported", described))
     for wanted in ("contradicted", "unsupported"):
         found = [reason for label, reason in findings if label == wanted]
         if found:
