@@ -25,7 +25,7 @@ _NOT_DESCRIPTION = frozenset({"relcl", "acl", "advcl", "ccomp", "conj", "cc"})
 @dataclass(frozen=True)
 class Description:
     holder: tuple[Name, ...]
-    """The names of the phrase described ("Ibraheem Bahiss" in "Ibraheem Bahiss, a senior analyst")."""
+    """The names of the phrase described ("Tomas Brandt" in "Tomas Brandt, a senior analyst")."""
     noun: str
     """The description's head lemma ("analyst"); empty for a verb's link."""
     named: tuple[Name, ...]
