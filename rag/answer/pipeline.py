@@ -31,6 +31,7 @@ from rag.index.retrieve import HybridRetriever
 from rag.models.embed import Embedder
 from rag.models.llm import ChatModel, LLMError, Message
 from rag.models.prompts import load_examples, render_prompt
+from rag.nlp.speech import stances
 from rag.text import normalize
 from rag.types import Answer, AnswerSentence, Citation, Evidence, SearchFilters
 from rag.verify import Verifier
@@ -55,8 +56,6 @@ RUNNER_UP_SHARE = 0.9
 """The quoted fallback also quotes the second passage that answers when its relevance is at least this share of the
 first's (0.8 on the tune half cited more neighbours of the gold sentence without finding more gold ones)."""
 _FOLLOW_UP = re.compile(r"\b(he|she|they|it|him|her|them|his|hers|their|its|this|that|these|those|there)\b", re.I)
-_ACCUSATION = re.compile(r"\b(accus\w*|alleg\w*|claim\w*|blam\w*)\b", re.I)
-_DENIAL = re.compile(r"\b(den(y|ies|ied|ial)|reject\w*|baseless|has not|did not|never)\b", re.I)
 
 OnSentence = Callable[[AnswerSentence, dict[int, Citation]], None]
 AnswerCheck = Callable[[str, str, str], bool]
@@ -286,14 +285,19 @@ class Answerer:
         return False
 
     def _add_counter_claims(self, evidence: list[Evidence], verified: Verified, gate: _Gate) -> None:
-        """When the answer carries an accusation and the evidence a denial (or the reverse), give both."""
+        """When the answer carries an accusation and the evidence a denial (or the reverse), give both.
+
+        Which passage accuses and which denies comes from the parse's speech acts (:func:`rag.nlp.speech.stances`):
+        an accusing verb or a speaker's accusation; a verb of refusal, "X said … not …" or a named party's negated
+        act.
+        """
         cited = [e for e in evidence if e.number in verified.cited_evidence_numbers()]
         if not cited:
             return
         floor = max(MIN_RELEVANCE, 0.8 * max(e.relevance for e in cited))
-        for wanted, present in ((_DENIAL, _ACCUSATION), (_ACCUSATION, _DENIAL)):
-            if any(present.search(e.text) for e in cited) and not any(wanted.search(e.text) for e in cited):
-                other = next((e for e in evidence if wanted.search(e.text) and e.relevance >= floor), None)
+        for wanted, present in (("response", "claim"), ("claim", "response")):
+            if any(present in stances(e.text) for e in cited) and not any(wanted in stances(e.text) for e in cited):
+                other = next((e for e in evidence if e.relevance >= floor and wanted in stances(e.text)), None)
                 if other is not None:
                     gate.add(quote_evidence(other, verified), verified)
                     cited.append(other)

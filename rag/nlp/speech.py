@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
-from rag.nlp.frames import verb_target
+from rag.nlp.frames import frames, verb_target
+from rag.nlp.parse import parse
+from rag.text import normalize
 
 CLAIM_LEMMAS = frozenset({"accuse", "allege", "claim", "assert", "argue", "charge", "blame"})
 CLAUSE_CLAIM_LEMMAS = frozenset({"maintain", "contend"})
@@ -271,3 +273,23 @@ def _antecedent(noun: Token) -> Span | None:
         if found is not None:
             return found
     return None
+
+
+def stances(text: str) -> frozenset[str]:
+    """What ``text`` does as speech: ``"claim"`` when it accuses, ``"response"`` when it denies or rejects.
+
+    From :func:`speech_acts` over its parse. A claim here is a verb that accuses ("accused X of", "claimed that Y
+    shelled …") or a speaker's accusation ("X's accusations that …"), not an argument, which is often a reply
+    itself ("X's argument is that …"). A named party's negated act ("the ministry … has not carried out any
+    strikes") answers an accusation as a denial does.
+    """
+    doc = parse(normalize(text))
+    found = {"response" for f in frames(doc) if f.negated and f.actor and not f.nominal}
+    for act in speech_acts(doc):
+        if act.verb.dep_ == "amod":
+            continue  # a participle that qualifies a noun ("the alleged strikes", "the disputed border") asserts nothing
+        if act.kind == "response":
+            found.add("response")
+        elif act.verb.lemma_.lower() in ACCUSATION_LEMMAS or act.accusation and act.verb.pos_ == "VERB":
+            found.add("claim")
+    return frozenset(found)

@@ -8,6 +8,7 @@ from rag.nlp.frames import frames
 from rag.nlp.names import fold, is_acronym, names_same
 from rag.nlp.numbers import quantities
 from rag.nlp.parse import parse
+from rag.nlp.speech import stances
 from rag.verify.rules import check_rules, roles_reversed
 
 
@@ -120,3 +121,21 @@ def test_a_place_named_inside_a_doer_or_target_is_not_a_role() -> None:
                           "The United Nations Stabilization Mission in Mali (MINUSMA) condemned the shelling and "
                           "called for calm.") is None
     assert _frame("Troops from Chad attacked the camp in Niger.", "attack")[:2] == (["Chad"], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The rebel command accused Valdoria of shelling the market.", {"claim"}),
+        ("Mayor Ortega claimed that Valdorian troops shelled the market.", {"claim"}),
+        ("Valdoria rejected the allegations as baseless.", {"response"}),
+        ("The ministry issued a statement stressing that Valdoria has not fired on the town.", {"response"}),
+        ("The statement stressed that the army has not fired on the town.", set()),  # no party named as the doer
+        ("The minister said the army did not fire on the town.", {"response"}),
+        ("The alleged strikes hit the disputed border town.", set()),  # participles qualify; nobody speaks
+        ("Hospitals appealed for blood donations.", set()),
+        ("The rebels' argument is that the town lies in their territory.", set()),  # an argument may be a reply
+    ],
+)
+def test_stances_from_the_parse(text: str, expected: set[str]) -> None:
+    assert stances(text) == expected
