@@ -94,9 +94,11 @@ def links(doc: Doc) -> list[Description]:
     out = descriptions(doc)
     for frame in frames(doc):
         verb = doc[frame.index]
+        if frame.nominal or frame.passive or verb.pos_ != "VERB":
+            continue
         subject = verb_subject(verb)[0]
-        holder = _holder(subject, found) if subject is not None and not frame.passive else ()
-        if frame.nominal or verb.pos_ != "VERB" or not holder:
+        holder = _holder(subject, found) if subject is not None else ()
+        if not holder:
             continue
         objects = [c for c in verb.children if c.dep_ in ("dobj", "dative")]
         objects += [g for p in verb.children if p.dep_ == "prep" for g in p.children if g.dep_ == "pobj"]
