@@ -82,7 +82,7 @@ def _names_of(head: Token | None, found: list[Name], core: bool = False) -> tupl
     return tuple(n for n in found if any(i in span for i in range(n.start, n.end)))
 
 
-def _subject(verb: Token) -> tuple[Token | None, bool]:
+def verb_subject(verb: Token) -> tuple[Token | None, bool]:
     """The subject token (the agent for a passive) and whether the predicate is passive."""
     token: Token | None = verb
     misattached = False
@@ -117,11 +117,6 @@ def _subject(verb: Token) -> tuple[Token | None, bool]:
     return None, False
 
 
-def verb_subject(verb: Token) -> tuple[Token | None, bool]:
-    """The verb's subject token (for a passive, the agent) and whether the predicate is passive."""
-    return _subject(verb)
-
-
 def verb_target(verb: Token, passive: bool) -> Token | None:
     """What a verb is done to: its passive subject, direct object, or the object of "of"/"against"."""
     if passive:
@@ -153,7 +148,7 @@ def frames(doc: Doc) -> list[Frame]:
                         continue
                 else:
                     lemma, predicate = complement.lemma_.lower(), complement
-            subject, passive = _subject(token)
+            subject, passive = verb_subject(token)
             neg = negated(token) or negated(predicate) or any(
                 negated(a) for a in token.children if a.dep_ in ("aux", "auxpass"))
             target = verb_target(token, passive) if token.pos_ == "VERB" else None
