@@ -23,7 +23,6 @@ from collections.abc import Callable
 from spacy.tokens import Doc, Span, Token
 
 from rag.answer.answertype import answers
-from rag.answer.asked import AMOUNTS, TIMES, expected_labels
 from rag.answer.reader import AnswerReader, Reading
 from rag.nlp.numbers import quantities, same_amount
 from rag.nlp.parse import parse
@@ -32,6 +31,49 @@ from rag.verify.rules import roles_reversed
 
 READ_THRESHOLD = 0.5
 """The reader's P(not NONE) at or above which its phrase is taken as the answer (chosen on the tune split)."""
+
+_AGENTS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+_TIMES = frozenset({"DATE", "TIME"})
+_AMOUNTS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+_TIME_NOUNS = frozenset({"year", "day", "date", "month", "week", "time", "hour", "weekday"})
+"""Nouns after *what*/*which* that ask for a date or time ("which day", "what year")."""
+
+
+def expected_labels(question: str) -> frozenset[str] | None:
+    """The named-entity labels an answer must carry, from the question's wh-word; ``None``: any phrase will do."""
+    doc = parse(question)
+    for token in doc:
+        if token.tag_ not in ("WP", "WP$", "WRB", "WDT"):
+            continue
+        word = token.lower_
+        if word in ("who", "whom", "whose"):
+            return _AGENTS
+        if word == "where":
+            return _PLACES
+        if word == "when":
+            return _TIMES
+        if word == "how":
+            following = token.nbor(1).lower_ if token.i + 1 < len(doc) else ""
+            if following in ("many", "much"):
+                return _AMOUNTS
+            if following in ("long", "often"):
+                return _AMOUNTS | _TIMES
+            return None
+        if word in ("what", "which"):
+            head = _asked_noun(token)
+            if head is not None and head.lemma_.lower() in _TIME_NOUNS:
+                return _TIMES
+            return None
+    return None
+
+
+def _asked_noun(wh: Token) -> Token | None:
+    """The noun a *what*/*which* determiner asks about ("which day" → day), or ``None``."""
+    if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
+        return wh.head
+    nxt = wh.doc[wh.i + 1] if wh.i + 1 < len(wh.doc) else None
+    return nxt if nxt is not None and nxt.pos_ == "NOUN" else None
 
 
 def _content(span: Span) -> list[Token]:
@@ -55,11 +97,11 @@ def _typed(span: Span, labels: frozenset[str]) -> bool:
     overlapping = [e for e in span.doc.ents if e.start < span.end and span.start < e.end]
     if any(e.label_ in labels for e in overlapping):
         return True
-    if labels & AMOUNTS:
+    if labels & _AMOUNTS:
         return any(t.like_num for t in span)
-    if labels & TIMES:
+    if labels & _TIMES:
         return False
-    not_names = {i for e in overlapping if e.label_ in TIMES | AMOUNTS | {"ORDINAL"} for i in range(e.start, e.end)}
+    not_names = {i for e in overlapping if e.label_ in _TIMES | _AMOUNTS | {"ORDINAL"} for i in range(e.start, e.end)}
     return any(t.pos_ == "PROPN" and t.i not in not_names for t in span)
 
 
@@ -115,7 +157,7 @@ def _named(span: Span) -> set[str]:
     """The names in a phrase: proper nouns and words of named entities that are not dates or numbers."""
     names = {t.lower_ for t in span if t.pos_ == "PROPN" and not t.like_num}
     for ent in span.doc.ents:
-        if ent.start < span.end and span.start < ent.end and ent.label_ not in TIMES | AMOUNTS | {"ORDINAL"}:
+        if ent.start < span.end and span.start < ent.end and ent.label_ not in _TIMES | _AMOUNTS | {"ORDINAL"}:
             names |= {t.lower_ for t in ent if not (t.is_stop or t.is_punct)}
     return names
 

@@ -2,6 +2,5 @@
 
 ``parse`` loads spaCy's English pipeline once and checks its files; ``speech`` finds who says what about whom in a
 sentence; ``descriptions`` what an apposition or a copula says a named party is; ``parties`` groups the names a
-corpus uses for the same party; ``countries`` holds countryinfo's country names, capitals and demonyms; ``wordnet``
-says what kind of thing a noun names (WordNet 3.0's classes of nouns).
+corpus uses for the same party; ``countries`` holds countryinfo's country names, capitals and demonyms.
 """

@@ -67,10 +67,7 @@ def test_an_imperative_opener_and_weekday_are_not_names() -> None:
     ("question", "kind"),
     [("How many people were killed?", "number"), ("When did the clashes happen?", "date"),
      ("Who condemned the strikes?", "name"), ("Where did Mujahid speak?", "name"), ("What did Asif write?", "any"),
-     ("What is the name of the official who spoke?", "name"), ("At around what time did he hear it?", "date"),
-     ("When the army strikes, who does it say it targets?", "name"),  # the leading clause only sets the scene
-     ("List what residents said the blasts destroyed.", "any"),  # a pronoun "what" asks about no noun
-     ("Which province did the convoy cross?", "name"), ("What year did the truce begin?", "date")],
+     ("What is the name of the official who spoke?", "name"), ("At around what time did he hear it?", "date")],
 )
 def test_expected_answer_type(question: str, kind: str) -> None:
     assert expected_type(question) == kind
@@ -178,32 +175,3 @@ def test_a_nearly_as_relevant_passage_that_also_answers_is_quoted_beside_the_ans
     assert second_passage(question, [cited, _evidence(2, other, 0.60), background], {1}) is None  # far less relevant
     assert second_passage(question, [cited, background], {1}) is None  # relevant, but gives no number
     assert second_passage(question, [cited, _evidence(2, other, 0.75)], set()) is None  # nothing written to back
-
-
-def test_which_asks_for_a_name_of_the_kind_its_noun_names() -> None:
-    question = "Which Peruvian air bases did Chile close after the border incident?"
-    operation = "After Chile launched Operation Andes on May 7, Peru responded with drone attacks."
-    bases = "Chile closed the Las Palmas Air Base and the Pisco base after the incident."
-    assert expected_type(question) == "name"
-    assert not answers(question, operation, operation)  # an operation is no air base
-    assert answers(question, bases, bases)
-
-
-def test_a_place_pair_does_not_answer_which_official() -> None:
-    question = "With which Chilean official is the envoy due to hold talks in Santiago?"
-    places = "The talks come amid Peru-Chile tensions over tariffs, and Lima may not be in a strong position."
-    official = "The envoy is due to hold talks with Chile's Foreign Minister Alberto van Klaveren in Santiago."
-    assert not answers(question, places, places)
-    assert answers(question, official, official)
-
-
-def test_a_name_s_kind_is_read_in_the_cited_quote_too() -> None:
-    question = "Which Peruvian minister announced the closure?"
-    assert answers(question, "Gustavo Adrianzén announced it.",
-                   "Peru's Prime Minister Gustavo Adrianzén announced the closure on Friday.")
-
-
-def test_a_noun_with_two_common_readings_takes_names_of_either_kind() -> None:
-    question = "Name the EU office that warned of the drought in Somalia."
-    quote = "The EU Office for Civil Protection and Humanitarian Aid (ECHO) warned of the drought in Somalia."
-    assert answers(question, quote, quote)  # an office is a building and a body: an organisation's name answers
