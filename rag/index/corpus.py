@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from htmldate import find_date
 
+from rag.index.titles import is_address, title_from_address
 from rag.types import Article, ItemError, ItemWarning
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -105,16 +106,20 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
     if len(body) > MAX_ARTICLE_CHARS:
         raise ArticleError(f"the article is {len(body):,} characters long; the limit is {MAX_ARTICLE_CHARS:,}")
     check_scalars(meta)
-    title = str(meta.get("title") or "").strip() or title_from_body(body)
+    title = str(meta.get("title") or "").strip()
+    url = str(meta["url"]) if meta.get("url") else None
+    if url and is_address(title, url):  # the scraper took the page's address for its headline
+        title = title_from_address(url, body) or ""
+    title = title or title_from_body(body)
     published_at = parse_date(meta.get("published_at"))
-    if published_at is None and meta.get("url"):  # scraped feeds often give no date; the page's address may hold it
-        published_at = url_date(str(meta["url"]))
+    if published_at is None and url:  # scraped feeds often give no date; the page's address may hold it
+        published_at = url_date(url)
     return Article(
         id=article_id,
         title=title,
         outlet=(str(meta["outlet"]).strip() or None) if meta.get("outlet") else None,
         published_at=published_at,
-        url=str(meta["url"]) if meta.get("url") else None,
+        url=url,
         body=body,
         content_hash=content_hash(body),
     )
