@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from htmldate import find_date
 
+from rag.index.datelines import stamped_date
 from rag.index.titles import is_address, title_from_address
 from rag.types import Article, ItemError, ItemWarning
 
@@ -112,8 +113,8 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
         title = title_from_address(url, body) or ""
     title = title or title_from_body(body)
     published_at = parse_date(meta.get("published_at"))
-    if published_at is None and url:  # scraped feeds often give no date; the page's address may hold it
-        published_at = url_date(url)
+    if published_at is None and url:  # scraped feeds often give no date; the page's address, or the timestamp
+        published_at = url_date(url) or stamped_date(body)  # it prints at its top, may hold it
     return Article(
         id=article_id,
         title=title,
