@@ -4,7 +4,7 @@ Date phrases are found with a few patterns ("last Thursday", "on Feb. 27", "Octo
 "in 2007") and resolved by ``dateparser`` against the article's publication date; a weekday is the most recent
 such day on or before it ("on Monday" in Monday's paper is that day). An article without a date keeps relative
 phrases as written with the date left null ("Sunday (date not given)"); absolute ones ("January 2024") resolve
-regardless.
+regardless. A date printed with a clock time is the page's timestamp (:mod:`rag.index.datelines`), not an event's.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from rag.briefing.evidence import Candidate
 from rag.briefing.models import TimelineEvent
+from rag.index.datelines import STAMP
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
@@ -59,8 +60,8 @@ def find_date_phrases(text: str, published: dt.date | None) -> list[DatePhrase]:
                 continue
             if kind == "weekday" and re.match(r"since\b", text[max(0, start - 6):start].strip()):
                 continue
-            if _BOUND.search(text, max(0, start - 7), start):
-                continue
+            if _BOUND.search(text, max(0, start - 7), start) or STAMP.match(text, start):
+                continue  # a deadline, or the page's timestamp ("August 13, 2025 18:13 IST"): no event's date
             taken.append((start, end))
             phrase = text[start:end]
             date = None if kind in _RELATIVE_KINDS and published is None else resolve_date(phrase, kind, published)

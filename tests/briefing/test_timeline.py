@@ -107,3 +107,11 @@ def test_a_date_that_ends_a_span_or_sets_a_deadline_dates_no_event(text: str) ->
 def test_a_date_after_in_or_on_still_dates_its_event() -> None:
     phrases = find_date_phrases("The talks began in 2019 and resumed on March 3, 2026.", dt.date(2026, 3, 5))
     assert [(p.text, p.date) for p in phrases] == [("2019", "2019"), ("March 3, 2026", "2026-03-03")]
+
+
+@pytest.mark.parametrize("text", [
+    "August 13, 2025 18:13 IST The sports ministry defended the bill.",
+    "(The above story first appeared on the site on Aug 15, 2025 11:45 PM IST.",
+])
+def test_the_page_timestamp_dates_no_event(text: str) -> None:
+    assert find_date_phrases(text, dt.date(2025, 8, 15)) == []
