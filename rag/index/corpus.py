@@ -110,7 +110,7 @@ def make_article(article_id: str, body: str, **meta: Any) -> Article:
     title = str(meta.get("title") or "").strip()
     url = str(meta["url"]) if meta.get("url") else None
     if url and is_address(title, url):  # the scraper took the page's address for its headline
-        title = title_from_address(url, body) or ""
+        title = title_from_address(url, body) or title
     title = title or title_from_body(body)
     published_at = parse_date(meta.get("published_at"))
     if published_at is None and url:  # scraped feeds often give no date; the page's address, or the timestamp

@@ -6,12 +6,13 @@ news2 development half, 62 have such a title, among them "article69944652.ece", 
 refusal would show it. A title is the address when its words, in order, are a run of the URL's words and it has no
 capital letter (a headline the site also put in its address keeps its own casing and stays). It is replaced by
 
-- the URL's most readable segment: the path segment with the most words, at least :data:`MIN_SLUG_WORDS` of them
-  letters only, less its file extension and the ids before and after it ("2025-08-17-…", "…-10190345"), each word
-  written as the article's own text writes it most often ("jammu" → "Jammu", "sc" → "SC") and the first one
-  capitalised;
-- else the article's opening words, as for an untitled text (ingest cleans such a title of the site's boilerplate
-  with the body: :func:`rag.index.boilerplate.cleaned_title`).
+the URL's most readable segment: the path segment with the most words, at least :data:`MIN_SLUG_WORDS` of them
+letters only, less its file extension and the ids before and after it ("2025-08-17-…", "…-10190345"), each word
+written as the article's own text writes it most often ("jammu" → "Jammu", "sc" → "SC") and the first one
+capitalised. An address with no readable segment ("posts", "cgln14jz1n1o") leaves the title as the feed gave it:
+the opening words of a scraped page are mostly its furniture (8 of the 11 such news2 pages open with "Skip to
+comments", "Forgot Your Password?", a video notice or a timestamp), and a title is searched with every chunk of
+its page, so on the tune half such a title ("Posted on 08/16/2025") drew a distractor's question to a long page.
 
 Nothing here knows a site or a language's words: the address and the article's text decide.
 """
