@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     paraphrases from edited claims where the 0.5B does so only on average (see the claims benchmark)."""
     verifier_threshold: float = Field(default=0.5, ge=0, le=1)
     """The judge's P(yes) at or above which an undecided sentence counts as supported (tuned on the claims tune split)."""
-    answer_check: Literal["reader", "rules", "rules_then_reader"] = "rules"
+    answer_check: Literal["reader", "rules"] = "rules"
     """How an answer is known to answer: the rule checks (``rules``, :mod:`rag.answer.answertype`), or the judge model
     copying the answer phrase from the quote, checked against the parse, with sources that answer differently both
     quoted (``reader``, :mod:`rag.answer.answerable`). ``reader`` is opt-in: on the seed test half it raised fact

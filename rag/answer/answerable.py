@@ -149,18 +149,6 @@ def reads_as_answer(question: str, sentence: str, quotes: str, reader: AnswerRea
     return expected_labels(question) is None and answers(question, sentence, quotes, related)
 
 
-def rules_then_reader(question: str, sentence: str, quotes: str, reader: AnswerReader,
-                      threshold: float = READ_THRESHOLD, related: Callable[[str, str], bool] | None = None) -> bool:
-    """The rule checks; where they find no answer, the reader's phrase (read, verbatim, new, of the asked type).
-
-    The reader is asked only of what the rules turn down, so an answer the rules accept costs no reading.
-    """
-    if answers(question, sentence, quotes, related):
-        return True
-    span = answer_phrase(question, quotes, reader, threshold)
-    return span is not None and (sentence == quotes or _said(span, sentence))
-
-
 def _years(text: str) -> set[str]:
     return set(re.findall(r"\b(?:1[89]|20)\d\d\b", text))
 

@@ -10,13 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rag.answer.answerable import (
-    READ_THRESHOLD,
-    answer_phrase,
-    different_answers,
-    reads_as_answer,
-    rules_then_reader,
-)
+from rag.answer.answerable import READ_THRESHOLD, answer_phrase, different_answers, reads_as_answer
 from rag.answer.answertype import answers, is_multipart, missing_question_names
 from rag.answer.citations import (
     MARKER,
@@ -106,7 +100,7 @@ class Answerer:
     def __init__(self, retriever: HybridRetriever, embedder: Embedder, chat: ChatModel,
                  verifier: Verifier | None = None, read_answers: bool = False,
                  read_threshold: float | None = None, disagree: bool = False,
-                 topic_similarity: float | None = None, rescue: bool = False) -> None:
+                 topic_similarity: float | None = None) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.chat = chat
@@ -117,8 +111,6 @@ class Answerer:
         self.disagree = disagree
         """Whether sources the reader finds answering differently are both quoted ("The sources disagree.")."""
         self.topic_similarity = topic_similarity
-        self.rescue = rescue
-        """Whether the judge reads the answer phrase only where the rule checks find none (``rules_then_reader``)."""
         """Question–quote cosine that puts a quote on the question's topic without its words (:mod:`rag.answer.topic`;
         ``None``, the default: the question's words only)."""
         self._check: AnswerCheck | None = None
@@ -128,8 +120,7 @@ class Answerer:
     def from_services(cls, services: Services) -> Answerer:
         """The answerer with the configured verifier (rules plus the model judge) and answer check."""
         return cls(services.retriever, services.embedder, services.chat, services.verifier,
-                   read_answers=services.settings.answer_check != "rules",
-                   rescue=services.settings.answer_check == "rules_then_reader",
+                   read_answers=services.settings.answer_check == "reader",
                    read_threshold=services.settings.answer_read_threshold,
                    disagree=services.settings.answer_disagreement,
                    topic_similarity=services.settings.answer_topic_similarity)
@@ -143,8 +134,7 @@ class Answerer:
                        if self.topic_similarity is not None else None)
             if judge is not None and hasattr(judge, "short_reply"):
                 reader = self._reader = AnswerReader(judge)  # type: ignore[arg-type]
-                read = rules_then_reader if self.rescue else reads_as_answer
-                self._check = partial(read, reader=reader, threshold=self.read_threshold, related=related)
+                self._check = partial(reads_as_answer, reader=reader, threshold=self.read_threshold, related=related)
             else:
                 self._check = partial(answers, related=related)
         return self._check

@@ -257,31 +257,3 @@ def test_an_open_question_falls_back_to_the_topic_check_a_typed_one_does_not() -
     assert answers(open_question, quote, quote) and reads_as_answer(open_question, quote, quote, silent)
     typed = "When will the port reopen?"
     assert not reads_as_answer(typed, quote, quote, silent)
-
-
-def test_rules_then_reader_reads_only_what_the_rules_turn_down() -> None:
-    from rag.answer.answerable import rules_then_reader
-    from rag.answer.answertype import answers
-
-    fake = FunctionReader(copying("less than 3 miles"))
-    reader = AnswerReader(fake)
-    plain = "The envoy met both delegations in Doha on Monday."
-    assert answers("Where did the envoy meet the delegations?", plain, plain)
-    assert rules_then_reader("Where did the envoy meet the delegations?", plain, plain, reader)
-    assert fake.read == []  # the rules answered: nothing was read
-    apart = "At their closest, the two coasts are less than 3 miles apart."
-    question = "How narrow is the gap between the islands?"
-    assert not answers(question, apart, apart)  # no word of "narrow" or "gap" in the quote
-    assert rules_then_reader(question, apart, apart, reader) and fake.read
-    assert not rules_then_reader(question, apart, apart, reader_of())  # the reader finds nothing either
-
-
-def test_the_answer_check_setting_picks_the_check(seed_index) -> None:
-    from rag.answer.answerable import rules_then_reader
-    from rag.answer.pipeline import Answerer
-    from rag.testing.llm import QueueModel
-    from rag.verify import Verifier
-
-    rescue = Answerer(seed_index, seed_index.embedder, QueueModel([]), Verifier(FunctionReader(copying())),
-                      read_answers=True, rescue=True)
-    assert rescue.check.func is rules_then_reader  # type: ignore[attr-defined]
