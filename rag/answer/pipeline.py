@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from rag.answer.answerable import READ_THRESHOLD, answer_phrase, different_answers, reads_as_answer
 from rag.answer.answertype import answers, is_multipart, missing_question_names
@@ -33,7 +34,7 @@ from rag.models.llm import ChatModel, LLMError, Message
 from rag.models.prompts import load_examples, render_prompt
 from rag.nlp.speech import stances
 from rag.text import normalize
-from rag.types import Answer, AnswerSentence, Citation, Evidence, SearchFilters
+from rag.types import Answer, AnswerSentence, Citation, Evidence, SearchFilters, SearchHit
 from rag.verify import Verifier
 
 if TYPE_CHECKING:
@@ -175,7 +176,8 @@ class Answerer:
             articles = self.retriever.store.get_articles([h.article_id for h in hits])
             texts = {a.id: f"{a.title}\n{a.body}" for a in articles.values()}
             evidence = [e.model_copy(update={"context": texts.get(e.article_id, e.context)}) for e in evidence]
-        missing = missing_question_names(standalone, [texts.get(h.article_id, f"{h.title} {h.text}") for h in hits])
+        missing = missing_question_names(standalone, [f"{_site(h)} {texts.get(h.article_id, f'{h.title} {h.text}')}"
+                                                      for h in hits])
         if missing:
             return _refuse(base, f"The sources searched ({_sources(evidence)}) never mention {', '.join(missing)}.",
                            evidence)
@@ -279,7 +281,7 @@ class Answerer:
         for item in others[:OTHER_ANSWERS_READ]:
             span = answer_phrase(question, item.text, reader, self.read_threshold)
             if span is not None and all(different_answers(span, g) for g in given) and not missing_question_names(
-                    question, [f"{item.title} {item.context or item.text}"]):
+                    question, [f"{_site(item)} {item.title} {item.context or item.text}"]):
                 gate.add(quote_evidence(item, verified), verified)
                 return True
         return False
@@ -371,11 +373,11 @@ class _Gate:
 def _answers(question: str, verified: Verified, check: AnswerCheck = answers) -> bool:
     """Some verified sentence answers the question, and the cited passages name everyone the question names.
 
-    Names are looked for in the cited sentence's chunk and article title too ("he alleged" in a passage about
+    Names are looked for in the cited sentence's chunk, article title and outlet too ("he alleged" in a passage about
     Mujahid); topic and answer span must be in the quotes themselves.
     """
     quotes = {n: c.quote for n, c in verified.citations.items()}
-    passages = {n: f"{c.title} {c.quote} {verified.contexts[n - 1] if n <= len(verified.contexts) else ''}"
+    passages = {n: f"{_site(c)} {c.title} {c.quote} {verified.contexts[n - 1] if n <= len(verified.contexts) else ''}"
                 for n, c in verified.citations.items()}
     if missing_question_names(question, [" ".join(passages.values())]):
         return False
@@ -412,7 +414,7 @@ def second_passage(question: str, evidence: Sequence[Evidence], cited: set[int],
 def answers_alone(question: str, item: Evidence, check: AnswerCheck = answers) -> bool:
     """The evidence sentence answers the question by itself, and its article names what the question names."""
     return check(question, item.text, item.text) and not missing_question_names(
-        question, [f"{item.title} {item.context or item.text}"])
+        question, [f"{_site(item)} {item.title} {item.context or item.text}"])
 
 
 def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[Message]:
@@ -430,6 +432,12 @@ def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[Message
     messages.append({"role": "user", "content": render_prompt("answer_user", evidence=format_evidence(evidence),
                                                               question=question)})
     return messages
+
+
+def _site(item: SearchHit | Evidence | Citation) -> str:
+    """The outlet and the URL's host of a source: a question may name the outlet ("the Nation's appeal")."""
+    host = urlparse(item.url).hostname if item.url else None
+    return " ".join(x for x in (item.outlet, host) if x)
 
 
 def _mentions_period(text: str, phrase: str) -> bool:

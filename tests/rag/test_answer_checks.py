@@ -7,7 +7,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.answer.answertype import answer_spans, answers, expected_type, is_multipart, missing_question_names
+from rag.answer.answertype import (
+    answer_spans,
+    answers,
+    expected_type,
+    is_multipart,
+    missing_question_names,
+    site_names,
+)
 from rag.answer.pipeline import AnswerCancelled, AskOptions, second_passage
 from rag.models.llm import Message
 from rag.testing.llm import FunctionModel, QueueModel
@@ -175,3 +182,20 @@ def test_a_nearly_as_relevant_passage_that_also_answers_is_quoted_beside_the_ans
     assert second_passage(question, [cited, _evidence(2, other, 0.60), background], {1}) is None  # far less relevant
     assert second_passage(question, [cited, background], {1}) is None  # relevant, but gives no number
     assert second_passage(question, [cited, _evidence(2, other, 0.75)], set()) is None  # nothing written to back
+
+
+@pytest.mark.parametrize(("question", "site", "covered"), [
+    ("What did the Harbour Herald op-ed say about the port?", "harbourherald.example", {"Harbour", "Herald"}),
+    ("When does the treaty lapse, according to the Ledger's appeal?", "theledger.example", {"Ledger"}),
+    ("What did the Times of Halvik report?", "news.timesofhalvik.example", {"Times", "Halvik"}),
+    ("What did Halvik say about the port?", "news.timesofhalvik.example", set()),  # a word inside a site's name
+    ("What did the Harbour Herald say?", "harbour.example", set()),
+])
+def test_a_question_may_name_the_outlet_by_its_site(question: str, site: str, covered: set[str]) -> None:
+    assert site_names(question, f"{site} The port reopened.") == covered
+
+
+def test_an_outlet_named_in_the_question_is_not_a_missing_name() -> None:
+    question = "When does the treaty lapse, according to the Ledger's appeal?"
+    assert missing_question_names(question, ["The treaty lapses in February."]) == ["Ledger"]
+    assert missing_question_names(question, ["theledger.example The treaty lapses in February."]) == []
