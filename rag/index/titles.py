@@ -4,15 +4,17 @@ Feeds fill ``title`` with the last part of the URL when they find no headline: o
 news2 development half, 62 have such a title, among them "article69944652.ece", "cgln14jz1n1o", "posts" and
 "today in politics narendra modi 12th independence day speech focus 10190345". Every citation, source list and
 refusal would show it. A title is the address when its words, in order, are a run of the URL's words and it has no
-capital letter (a headline the site also put in its address keeps its own casing and stays). It is replaced by
+capital letter (a headline the site also put in its address keeps its own casing and stays).
 
-the URL's most readable segment: the path segment with the most words, at least :data:`MIN_SLUG_WORDS` of them
-letters only, less its file extension and the ids before and after it ("2025-08-17-…", "…-10190345"), each word
-written as the article's own text writes it most often ("jammu" → "Jammu", "sc" → "SC") and the first one
-capitalised. An address with no readable segment ("posts", "cgln14jz1n1o") leaves the title as the feed gave it:
-the opening words of a scraped page are mostly its furniture (8 of the 11 such news2 pages open with "Skip to
-comments", "Forgot Your Password?", a video notice or a timestamp), and a title is searched with every chunk of
-its page, so on the tune half such a title ("Posted on 08/16/2025") drew a distractor's question to a long page.
+It is replaced by the URL's most readable segment: the path segment with the most words, at least
+:data:`MIN_SLUG_WORDS` of them letters only, less its file extension and the ids before and after it
+("2025-08-17-…", "…-10190345"), each word written as the article's own text writes it most often ("jammu" →
+"Jammu", "sc" → "SC") and the first one capitalised.
+
+An address with no readable segment ("posts", "cgln14jz1n1o") leaves the title as the feed gave it: the opening
+words of a scraped page are mostly its furniture (8 of the 11 such news2 pages open with "Skip to comments",
+"Forgot Your Password?", a video notice or a timestamp), and a title is searched with every chunk of its page, so
+on the tune half such a title ("Posted on 08/16/2025") drew a distractor's question to a long page.
 
 Nothing here knows a site or a language's words: the address and the article's text decide.
 """
