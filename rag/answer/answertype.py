@@ -176,13 +176,13 @@ def site_names(question: str, texts: str) -> set[str]:
     inside, and "the" before it) names a site when its letters are one of the labels of a domain in ``texts``
     (the outlet the caller adds to each text: "thenation.com", "economictimes.indiatimes.com").
     """
-    labels = {label for site in _SITE.findall(texts) for label in site.lower().split(".")[:-1]
+    labels = {_letters(label) for site in _SITE.findall(texts) for label in site.lower().split(".")[:-1]
               if len(label) >= _MIN_SITE and label != "www"}
     found: set[str] = set()
     for run in _NAME_RUN.finditer(normalize(question)):
         words = run.group(0).split()
         bare = words[1:] if words[0].lower() == "the" else words
-        if bare and {_letters(" ".join(words)), _letters(" ".join(bare))} & {_letters(x) for x in labels}:
+        if bare and {_letters(" ".join(words)), _letters(" ".join(bare))} & labels:
             found |= names_in(" ".join(bare))
     return found
 
