@@ -91,12 +91,19 @@ def url_date(url: str) -> dt.date | None:
     """The full date (year, month, day) a URL carries, as news sites write it (``/2025/08/15/``, ``-2025-08-15``).
 
     htmldate's URL rule: a year and month alone (``/2025/08/``) is not a publication date, nor is a date after today.
+    Nor is a number that opens the page's slug after them: ``/2025/08/10-sunday-reads-195/`` is the tenth "Sunday
+    reads" of a page stamped August 17 (``-2025-08-17-slug`` and ``/2025/08/17/slug`` are dates).
     """
     try:
         found = find_date("<html></html>", url=url, extensive_search=False, outputformat="%Y-%m-%d")
     except (ValueError, TypeError):
         return None
-    return dt.date.fromisoformat(found) if found else None
+    if not found:
+        return None
+    day = dt.date.fromisoformat(found)
+    if re.search(rf"/{day.year}/0?{day.month}/0?{day.day}-", url):
+        return None
+    return day
 
 
 def make_article(article_id: str, body: str, **meta: Any) -> Article:

@@ -121,10 +121,13 @@ def test_a_row_without_a_date_takes_the_full_date_its_url_carries(tmp_path: Path
         {"id": "d", "body": "Flooding closed the bridge.", "url": "https://news.example/2025/08/15/x",
          "published_at": "2025-08-16"},
         {"id": "e", "body": "Flooding closed the bridge.", "url": "https://news.example/2099/01/02/from-the-future"},
+        {"id": "f", "body": "Flooding closed the bridge.", "url": "https://news.example/2025/08/10-sunday-reads-195/"},
+        {"id": "g", "body": "Flooding closed the bridge.", "url": "https://news.example/2025-08-17-bridge-closed.html"},
     ]
     path = tmp_path / "feed.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     dates = {a.id: a.published_at for a in read_file(path) if isinstance(a, Article)}
-    # A year and month alone is not a day; a date the row states wins; a date after today is no publication date.
+    # A year and month alone is not a day; a date the row states wins; a date after today is no publication date;
+    # a number opening the slug after the month is the headline's ("10 Sunday reads"), not the day.
     assert dates == {"a": dt.date(2025, 8, 15), "b": dt.date(2025, 8, 14), "c": None, "d": dt.date(2025, 8, 16),
-                     "e": None}
+                     "e": None, "f": None, "g": dt.date(2025, 8, 17)}

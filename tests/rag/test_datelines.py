@@ -40,3 +40,5 @@ def test_a_page_keeps_its_given_date_and_only_a_scraped_page_is_read_for_one() -
     assert make_article("b", body, url="https://paper.example/news/x",
                         published_at="2026-03-04").published_at == dt.date(2026, 3, 4)
     assert make_article("c", body).published_at is None  # a snippet or pasted text: not guessed
+    # The headline's number opening the slug is no day: the page's own stamp dates it.
+    assert make_article("d", body, url="https://paper.example/2026/03/10-sunday-reads/").published_at == dt.date(2026, 3, 3)
