@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -34,6 +35,19 @@ MONTHS = {
     "december": "12", "dec": "12",
 }
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """Capitalised words as a regex alternation, longest first (so "Sept" is tried before "Sep")."""
+    return "|".join(sorted((w.capitalize() for w in words), key=lambda w: (-len(w), w)))
+
+
+_FULL_MONTHS = {max((w for w in MONTHS if MONTHS[w] == number), key=len) for number in set(MONTHS.values())}
+MONTH_PATTERN = (rf"(?:{_alternation(_FULL_MONTHS)}|"
+                 rf"(?:{_alternation(w for w in MONTHS if w not in _FULL_MONTHS)})\.?)")
+"""A month as news text writes it, capitalised: its name ("February") or abbreviation ("Feb", "Feb.", "Sept.")."""
+WEEKDAY_PATTERN = f"(?:{_alternation(WEEKDAYS)})"
+"""A weekday's name, capitalised ("Monday")."""
 
 # Capitalised words that are not names: sentence openers, question words, imperative openers, function words.
 NOT_NAMES = frozenset(

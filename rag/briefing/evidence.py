@@ -23,7 +23,7 @@ from rag.briefing.storylines import Storylines
 from rag.index.chunking import split_sentences
 from rag.nlp.clauses import is_complete_sentence
 from rag.nlp.parse import parse_texts
-from rag.text import tokenize
+from rag.text import MONTH_PATTERN, WEEKDAY_PATTERN, tokenize
 from rag.types import Article
 
 ARTICLES_PER_STORYLINE = 12
@@ -45,9 +45,7 @@ _CUES: dict[str, frozenset[str]] = {
         "positions wrote declared ceasefire talks agreed")),
 }
 _FIGURE = re.compile(r"\d|\b(?:dozens?|hundreds|thousands|several|six|seven|eight|nine|ten|fifteen|twenty)\b", re.I)
-_DATED = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|"
-                    r"Sept|Oct|Nov|Dec|January|February|March|April|May|June|July|August|September|October|November|"
-                    r"December|weekend)\b")
+_DATED = re.compile(rf"\b(?:{WEEKDAY_PATTERN}|{MONTH_PATTERN}|weekend)\b")
 _CREDIT = re.compile(r"(?:\bPhoto\b|/\s*AP\b|\bReuters\b|\bGetty\b)")
 
 

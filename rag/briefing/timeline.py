@@ -18,17 +18,15 @@ from functools import lru_cache
 from rag.briefing.evidence import Candidate
 from rag.briefing.models import TimelineEvent
 from rag.index.datelines import STAMP
+from rag.text import MONTH_PATTERN, WEEKDAY_PATTERN
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 # Most specific first; a later pattern never matches inside an earlier match.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("full", re.compile(rf"\b{_MONTH} \d{{1,2}}, \d{{4}}\b")),
-    ("day", re.compile(rf"\b{_MONTH} \d{{1,2}}\b(?!,? \d{{4}})(?!\d)")),
-    ("month_year", re.compile(rf"\b{_MONTH},? \d{{4}}\b")),
-    ("month_relative", re.compile(rf"\b{_MONTH} (?:last|this|next) year\b")),
-    ("weekday", re.compile(rf"\b(?:(?:last|this|next|on|late|early) )?{_WEEKDAY}\b")),
+    ("full", re.compile(rf"\b{MONTH_PATTERN} \d{{1,2}}, \d{{4}}\b")),
+    ("day", re.compile(rf"\b{MONTH_PATTERN} \d{{1,2}}\b(?!,? \d{{4}})(?!\d)")),
+    ("month_year", re.compile(rf"\b{MONTH_PATTERN},? \d{{4}}\b")),
+    ("month_relative", re.compile(rf"\b{MONTH_PATTERN} (?:last|this|next) year\b")),
+    ("weekday", re.compile(rf"\b(?:(?:last|this|next|on|late|early) )?{WEEKDAY_PATTERN}\b")),
     ("year", re.compile(r"\b(?:in|since|around|of) ((?:19|20)\d{2})\b(?![-–]\d)")),
 ]
 _BOUND = re.compile(r"\b(?:until|till|by)\s+$")

@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from rag.text import MONTH_PATTERN
+
 OPENING_CHARS = 400
 """How far into the page a timestamp is looked for (the dateline sits above or beside the first paragraph)."""
 EARLIEST = dt.date(1990, 1, 1)
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
-_DATE = (rf"(?:{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTH},? \d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|"
+_DATE = (rf"(?:{MONTH_PATTERN} \d{{1,2}},? \d{{4}}|\d{{1,2}} {MONTH_PATTERN},? \d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|"
          r"\d{4}-\d{2}-\d{2})")
 _CLOCK = r"\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?)?"
 STAMP = re.compile(rf"(?<![\w/-])({_DATE})[\s,|•·–—-]{{0,4}}(?:at\s+)?{_CLOCK}(?!\d)")
