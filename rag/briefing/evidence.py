@@ -153,8 +153,8 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
         for article_id in storyline.article_ids[:ARTICLES_PER_STORYLINE]:
             candidates.extend(article_candidates(by_id[article_id], storyline.rank))
     mark_fragments([c for c in candidates if not c.heading])  # the timeline and claims read them too
-    usable = [c for c in candidates
-              if not (c.heading or c.caption or c.question or c.fragment or is_bare_quote(c.text))]
+    usable = distinct([c for c in candidates
+                       if not (c.heading or c.caption or c.question or c.fragment or is_bare_quote(c.text))])
     scored: dict[str, list[tuple[float, Candidate]]] = {kind: [] for kind in _CUES}
     for candidate in usable:
         scores = cue_scores(candidate.text)
@@ -171,6 +171,22 @@ def gather_evidence(selection: Selection, storylines: Storylines, limit: int) ->
     leads = _leads(usable, limit)
     return EvidenceSet(candidates=candidates, sections=[SectionEvidence(kind="bottom_line", sentences=leads),
                                                         *sections])
+
+
+def distinct(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Each sentence once, by its words.
+
+    A sentence two pages share (a syndicated paragraph, an op-ed run by two sites) is one piece of evidence, the copy
+    from the top storyline's article; two copies would fill two of a section's few bullets with the same words.
+    """
+    seen: set[str] = set()
+    kept = []
+    for candidate in candidates:
+        key = " ".join(candidate.text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
 
 
 def _leads(usable: Sequence[Candidate], limit: int) -> list[Candidate]:

@@ -113,3 +113,14 @@ def test_fragments_and_page_furniture_never_become_section_evidence() -> None:
     assert not chosen & {"12 dead, dozens injured.", "Sign up for our newsletter and get the latest updates."}
     fragments = {c.text for c in evidence.candidates if c.fragment}
     assert fragments == {"12 dead, dozens injured.", "Sign up for our newsletter and get the latest updates."}
+
+
+def test_a_sentence_two_pages_share_is_section_evidence_once() -> None:
+    shared = "Aid agencies said hundreds of families fled the port after the strike."
+    articles = [art("a", "Depot hit", "Dawn", D, f"{STRIKE} {shared}"),
+                art("b", "Port strike", "Tolo", D, f"Drones hit the port again on Monday. {shared}")]
+    selection = select_articles(articles, Window(start=D, end=D))
+    evidence = gather_evidence(selection, group_storylines(selection, HashingEmbedder(), cap=5), limit=10)
+    copies = [c for s in evidence.sections if s.kind != "bottom_line" for c in s.sentences if c.text == shared]
+    assert len(copies) == 1
+    assert [c.article_id for c in evidence.candidates if c.text == shared] == ["a", "b"]  # both still read
