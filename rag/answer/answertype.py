@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from rag.nlp.frames import described_speakers
+from rag.nlp.parse import parse
 from rag.text import (
     MONTHS,
     NUMBER_WORDS,
@@ -44,8 +46,6 @@ _TIMES = re.compile(
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|\bwhich (\w+ ){0,2}(person|official|minister|leader|analyst|spokesman|"
                      r"spokesperson|commander|expert)\b|\b(the )?name of\b|^\s*name\b", re.I)
 _ASKS_NAME = re.compile(r"\bname\b", re.I)
-_ROLES = re.compile(r"\b(official|officials|spokesman|spokesperson|spokeswoman|minister|ministry|analyst|expert|"
-                    r"diplomat|officer|commander|president|ambassador|envoy|office)\b", re.I)
 _SECOND_QUESTION = re.compile(r"\band\s+(who|whom|whose|what|which|when|where|how|around what|in what)\b", re.I)
 _GENERIC = frozenset(stem(w) for w in (
     "article articles source sources report reports reported according say said says tell told describe "
@@ -85,9 +85,22 @@ def answer_spans(question: str, sentence: str, kind: AnswerType) -> list[str]:
         spans = sorted(n for n in names_in(sentence) if not mentions(question, n)
                        and not (person and is_place_name(n)))
         if person and not _ASKS_NAME.search(normalize(question)):  # "Who said X?" — "a senior official" answers
-            spans += [m.group(0) for m in _ROLES.finditer(sentence) if not has_word(question, m.group(0))]
+            spans += described_answers(question, sentence)
         return spans
     return []
+
+
+def described_answers(question: str, sentence: str) -> list[str]:
+    """Who does the question's verb in the sentence, when described and not named.
+
+    "Who said X?" is answered by "…,” said a senior official" (the subject of "say"), not by an official the
+    sentence mentions doing anything else, nor by "a senior official" when the question asks which official.
+    """
+    asked = parse(normalize(question))
+    verbs = {t.lemma_.lower() for t in asked if t.pos_ == "VERB"}
+    words = {t.lemma_.lower() for t in asked} | {t.lower_ for t in asked}
+    return [actor.text for actor in described_speakers(parse(normalize(sentence)), verbs)
+            if actor.root.lemma_.lower() not in words and actor.root.lower_ not in words]
 
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w’'-]+\s+){0,3}?)(?:were|was|are|is|did|do|does|have|has|had|"

@@ -11,9 +11,10 @@ apposition and its possessor ("Rwanda's foreign minister, Olivier Nduhungirehe" 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from rag.nlp.names import Name, names
 
@@ -182,3 +183,22 @@ def _nominal(noun: Token, found: list[Name]) -> Frame | None:
         return None
     return Frame(noun.lemma_.lower(), actor, _names_of(target, found), False, noun.i, False, nominal=True,
                  actor_core=_names_of(doer, found, core=True), target_core=_names_of(target, found, core=True))
+
+
+def described_speakers(doc: Doc, lemmas: Collection[str]) -> list[Span]:
+    """Speakers described rather than named, of the verbs with one of ``lemmas`` that report a clause.
+
+    "…,” said a senior official" → "a senior official" (for ``say``): the noun phrase of a common-noun subject (a
+    passive's agent), less what is hung on it (relative clauses, places), of a verb with a clausal complement (what
+    was said, warned or claimed), so the subject is someone who speaks; a named or pronoun speaker is not one, and
+    "drones carried out the strikes" has none.
+    """
+    found = []
+    for token in doc:
+        if token.pos_ != "VERB" or token.lemma_.lower() not in lemmas or _child(token, "ccomp") is None:
+            continue
+        subject, _ = verb_subject(token)
+        if subject is not None and subject.pos_ == "NOUN":
+            phrase = sorted(_arg_tokens(subject, core=True))
+            found.append(doc[phrase[0] : phrase[-1] + 1])
+    return found

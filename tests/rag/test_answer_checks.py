@@ -10,6 +10,7 @@ import pytest
 from rag.answer.answertype import (
     answer_spans,
     answers,
+    described_answers,
     expected_type,
     is_multipart,
     missing_question_names,
@@ -98,6 +99,17 @@ def test_a_person_question_is_not_answered_by_a_country() -> None:
     assert not answers(question, quote, quote)
     assert answers(question, "Khwaja Asif spoke.", "Pakistan's Defense Minister Khwaja Asif spoke on Friday.")
     assert answers("Who said they were committed to regional peace?", quote, quote)  # an unnamed speaker answers "who"
+
+
+def test_an_unnamed_speaker_answers_who_said_it_only_as_the_one_who_said_it() -> None:
+    quote = "On Monday, aid officials warned that the fighting could spread to the north."
+    assert answers("Who warned that the fighting could spread?", quote, quote)
+    assert described_answers("Who warned that the fighting could spread?", quote) == ["aid officials"]
+    # An official the sentence mentions doing something else is not who did what the question asks.
+    other = "The ministry’s officials said drones carried out the strikes on the depot."
+    assert not answers("Who carried out the strikes on the depot?", other, other)
+    # Nor is a described speaker the answer when the question asks which of them it was.
+    assert not answers("Which officials warned that the fighting could spread?", quote, quote)
 
 
 def test_a_sentence_with_the_question_s_actor_and_target_reversed_does_not_answer() -> None:
