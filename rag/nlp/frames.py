@@ -55,7 +55,8 @@ def negated(token: Token) -> bool:
     return any(_negator(c) or c.dep_ == "advmod" and any(_negator(g) for g in c.children) for c in token.children)
 
 
-def _child(token: Token, *deps: str) -> Token | None:
+def child(token: Token, *deps: str) -> Token | None:
+    """The token's first dependent with one of ``deps`` ("nsubj", "dobj", …), or ``None``."""
     return next((c for c in token.children if c.dep_ in deps), None)
 
 
@@ -67,10 +68,10 @@ def _arg_tokens(head: Token, core: bool = False) -> set[int]:
     Goma); "the minister of Chad", "troops from Chad" keep whose they are.
     """
     out = {head.i}
-    for child in head.children:
-        if child.dep_ in _ARG_SKIP or (core and child.dep_ == "prep" and child.lower_ not in _BELONGING):
+    for dependent in head.children:
+        if dependent.dep_ in _ARG_SKIP or (core and dependent.dep_ == "prep" and dependent.lower_ not in _BELONGING):
             continue
-        out |= _arg_tokens(child, core)
+        out |= _arg_tokens(dependent, core)
     return out
 
 
@@ -93,9 +94,9 @@ def verb_subject(verb: Token) -> tuple[Token | None, bool]:
         if misattached and token.dep_ == "ccomp" and token.head is not token:
             token = token.head  # up to the clause that reports the whole complement, past the ones inside it
             continue
-        passive = _child(token, "nsubjpass") is not None or (
-            token.tag_ == "VBN" and token.dep_ == "acl") or _child(token, "auxpass") is not None
-        if passive and token is not verb and _child(verb, "dobj") is not None:
+        passive = child(token, "nsubjpass") is not None or (
+            token.tag_ == "VBN" and token.dep_ == "acl") or child(token, "auxpass") is not None
+        if passive and token is not verb and child(verb, "dobj") is not None:
             # "…stated that checks indicate drones were used and accused X": an active verb with an object
             # does not take a passive clause's subject (the parser attached it one clause too low); the clause
             # that reports both has the actor
@@ -103,8 +104,8 @@ def verb_subject(verb: Token) -> tuple[Token | None, bool]:
             token = token.head if token.dep_ in (*_SHARE_SUBJECT, "ccomp") and token.head is not token else None
             continue
         if passive:
-            agent = _child(token, "agent")
-            return (_child(agent, "pobj") if agent is not None else None), True
+            agent = child(token, "agent")
+            return (child(agent, "pobj") if agent is not None else None), True
         subjects = [c for c in token.children if c.dep_ in ("nsubj", "csubj", "expl")]
         if subjects:  # "Which group did A accuse …": the named subject is the actor
             return next((c for c in subjects if c.pos_ == "PROPN" or c.ent_type_), subjects[0]), False
@@ -121,15 +122,15 @@ def verb_subject(verb: Token) -> tuple[Token | None, bool]:
 def verb_target(verb: Token, passive: bool) -> Token | None:
     """What a verb is done to: its passive subject, direct object, or the object of "of"/"against"."""
     if passive:
-        own = _child(verb, "nsubjpass")
+        own = child(verb, "nsubjpass")
         if own is None and verb.dep_ == "acl":
             return verb.head  # "homes damaged by the strikes"
         return own
-    direct = _child(verb, "dobj", "dative")
+    direct = child(verb, "dobj", "dative")
     if direct is not None and direct.pos_ != "PRON":
         return direct
     for prep in (c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("of", "against")):
-        obj = _child(prep, "pobj")
+        obj = child(prep, "pobj")
         if obj is not None:
             return obj
     return None
@@ -143,7 +144,7 @@ def frames(doc: Doc) -> list[Frame]:
         if token.pos_ == "VERB" or (token.pos_ == "AUX" and token.dep_ in ("ROOT", "conj", "ccomp")):
             lemma, predicate = token.lemma_.lower(), token
             if token.pos_ == "AUX" or token.lemma_.lower() in _LINKING:  # the frame of its complement ("is not safe")
-                complement = _child(token, "acomp", "attr", "oprd")
+                complement = child(token, "acomp", "attr", "oprd")
                 if complement is None:
                     if token.pos_ == "AUX":
                         continue
@@ -169,15 +170,15 @@ def _nominal(noun: Token, found: list[Name]) -> Frame | None:
     Its target is the object of "on"/"against"/"of", or the subject of the clause it introduces ("accusations that
     the government shelters …").
     """
-    doer = _child(noun, "poss") or next((c for c in noun.children if c.dep_ in ("compound", "nmod") and (
+    doer = child(noun, "poss") or next((c for c in noun.children if c.dep_ in ("compound", "nmod") and (
         c.pos_ == "PROPN" or c.ent_type_)), None) or next((c for c in noun.children if c.dep_ == "amod" and
                                                           c.ent_type_ == "NORP"), None)
     target = next((g for c in noun.children if c.dep_ == "prep" and c.lower_ in ("on", "against", "of")
                    for g in c.children if g.dep_ == "pobj"), None)
     if target is None:
-        clause = _child(noun, "acl", "ccomp", "relcl")
-        if clause is not None and _child(clause, "mark") is not None:
-            target = _child(clause, "nsubj", "nsubjpass")
+        clause = child(noun, "acl", "ccomp", "relcl")
+        if clause is not None and child(clause, "mark") is not None:
+            target = child(clause, "nsubj", "nsubjpass")
     actor = _names_of(doer, found) if doer is not None else ()
     if not actor:
         return None
@@ -195,7 +196,7 @@ def described_speakers(doc: Doc, lemmas: Collection[str]) -> list[Span]:
     """
     found = []
     for token in doc:
-        if token.pos_ != "VERB" or token.lemma_.lower() not in lemmas or _child(token, "ccomp") is None:
+        if token.pos_ != "VERB" or token.lemma_.lower() not in lemmas or child(token, "ccomp") is None:
             continue
         subject, _ = verb_subject(token)
         if subject is not None and subject.pos_ == "NOUN":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
-from rag.nlp.frames import frames, verb_target
+from rag.nlp.frames import child, frames, verb_target
 from rag.nlp.parse import parse
 from rag.text import normalize
 
@@ -66,22 +66,18 @@ class SpeechAct:
 
 
 def negated(token: Token) -> bool:
-    return any(child.dep_ == "neg" for child in token.children)
-
-
-def _child(token: Token, *deps: str) -> Token | None:
-    return next((c for c in token.children if c.dep_ in deps), None)
+    return any(dependent.dep_ == "neg" for dependent in token.children)
 
 
 def _subject(verb: Token) -> tuple[Token | None, bool]:
     """The verb's subject (climbing to the governing clause when it has none) and whether the verb is passive."""
     token: Token | None = verb
     while token is not None:
-        passive = _child(token, "nsubjpass")
+        passive = child(token, "nsubjpass")
         if passive is not None:
-            agent = _child(token, "agent")
-            return (_child(agent, "pobj") if agent is not None else None), True
-        subject = _child(token, "nsubj")
+            agent = child(token, "agent")
+            return (child(agent, "pobj") if agent is not None else None), True
+        subject = child(token, "nsubj")
         if subject is not None:
             return subject, False
         token = token.head if token.dep_ in _CLIMB and token.head is not token else None
@@ -100,18 +96,18 @@ def _target(verb: Token, passive: bool) -> Token | None:
     if found is None and verb.lemma_ in OBJECTION_LEMMAS:
         found = _object_of_to(verb)
     if found is not None and found.lemma_ in CLAIM_NOUN_LEMMAS:
-        owner = _child(found, "poss")
+        owner = child(found, "poss")
         if owner is not None and owner.pos_ != "PRON":
             return owner
     if found is not None or passive:
         return found
-    reported = _child(verb, "ccomp")
-    return _child(reported, *_SUBJECTS) if reported is not None else None
+    reported = child(verb, "ccomp")
+    return child(reported, *_SUBJECTS) if reported is not None else None
 
 
 def _object_of_to(verb: Token) -> Token | None:
     """The object of the verb's "to" ("objects to Y's claim" → claim)."""
-    return next((_child(p, "pobj") for p in verb.children if p.dep_ == "prep" and p.lower_ == "to"), None)
+    return next((child(p, "pobj") for p in verb.children if p.dep_ == "prep" and p.lower_ == "to"), None)
 
 
 def _objection(verb: Token) -> bool:
@@ -122,12 +118,12 @@ def _objection(verb: Token) -> bool:
 def core_tokens(head: Token) -> list[Token]:
     """A noun phrase's head with its modifiers ("the Pakistani defense minister"), clauses and appositions left out."""
     tokens = [head]
-    for child in head.children:
-        if child.dep_ not in _NOT_CORE:
-            tokens += core_tokens(child)
-        elif child.dep_ == "prep" and child.lower_ in ("of", "in", "for", "from"):
-            tokens.append(child)
-            tokens += [t for g in child.children if g.dep_ == "pobj" for t in core_tokens(g)]
+    for dependent in head.children:
+        if dependent.dep_ not in _NOT_CORE:
+            tokens += core_tokens(dependent)
+        elif dependent.dep_ == "prep" and dependent.lower_ in ("of", "in", "for", "from"):
+            tokens.append(dependent)
+            tokens += [t for g in dependent.children if g.dep_ == "pobj" for t in core_tokens(g)]
     return sorted(tokens, key=lambda t: t.i)
 
 
@@ -147,13 +143,13 @@ def party_span(head: Token) -> Span | None:
 
 def _denial(verb: Token) -> bool:
     """"X said the report was false" / "… has not carried out": a saying verb whose reported clause is negated."""
-    reported = _child(verb, "ccomp")
+    reported = child(verb, "ccomp")
     return verb.lemma_ in SAY_LEMMAS and reported is not None and negated(reported)
 
 
 def _clause(verb: Token, speaker: Token | None) -> tuple[int, int]:
     """Character span of the verb's clause: its subtree, less the clauses joined to it that have their own subject."""
-    cut = {t.i for c in verb.subtree if c.dep_ in _OWN_CLAUSE and c.i > verb.i and _child(c, *_SUBJECTS) is not None
+    cut = {t.i for c in verb.subtree if c.dep_ in _OWN_CLAUSE and c.i > verb.i and child(c, *_SUBJECTS) is not None
            and c.lemma_ not in SAY_LEMMAS and c.head.dep_ != "ccomp" for t in c.subtree}
     tokens = [t for t in verb.subtree if not cut or t.i < min(cut)]
     if speaker is not None:
@@ -176,7 +172,7 @@ def _continued(verb: Token, end: int) -> tuple[tuple[Span | None, int], ...]:
     if verb.dep_ in ("ccomp", "parataxis", "conj") and verb.head.i > verb.i:
         joined.append(verb.head)
     for clause in joined:
-        subject = _child(clause, *_SUBJECTS)
+        subject = child(clause, *_SUBJECTS)
         if clause.i < verb.i or subject is None or clause.idx < end:
             continue
         last = max(t.i for t in clause.subtree)
@@ -193,7 +189,7 @@ def speech_acts(doc: Doc) -> list[SpeechAct]:
     for verb in doc:
         if verb.pos_ not in ("VERB", "AUX"):
             continue
-        if verb.lemma_ in CLAIM_LEMMAS or (verb.lemma_ in CLAUSE_CLAIM_LEMMAS and _child(verb, "ccomp") is not None):
+        if verb.lemma_ in CLAIM_LEMMAS or (verb.lemma_ in CLAUSE_CLAIM_LEMMAS and child(verb, "ccomp") is not None):
             kind, explicit = "claim", True
         elif verb.lemma_ in RESPONSE_LEMMAS or _objection(verb):
             kind, explicit = "response", True
@@ -206,13 +202,13 @@ def speech_acts(doc: Doc) -> list[SpeechAct]:
         subject, passive = _subject(verb)
         target = _target(verb, passive)
         speaker = party_span(subject) if subject is not None else None
-        obj = _child(verb, "dobj")
+        obj = child(verb, "dobj")
         start, end = _clause(verb, subject)
         continued = _continued(verb, end)
         acts.append(SpeechAct(
             kind=kind, verb=verb, speaker=speaker, target=party_span(target) if target is not None else None,
             start=start, end=end, explicit=explicit, pronoun_object=obj is not None and obj.pos_ in ("PRON", "DET"),
-            accusation=_accuses(verb, _child(verb, "ccomp")), continued=continued))
+            accusation=_accuses(verb, child(verb, "ccomp")), continued=continued))
     return sorted(acts, key=lambda a: a.start)
 
 
@@ -225,14 +221,14 @@ def _nominal_claim(noun: Token) -> SpeechAct | None:
     """
     if noun.pos_ != "NOUN" or noun.lemma_ not in CLAIM_NOUN_LEMMAS:
         return None
-    owner = _child(noun, "poss")
+    owner = child(noun, "poss")
     if owner is None:
         return None
-    if noun.dep_ == "nsubj" and noun.head.lemma_ == "be" and _child(noun.head, "ccomp") is not None:
+    if noun.dep_ == "nsubj" and noun.head.lemma_ == "be" and child(noun.head, "ccomp") is not None:
         copula = noun.head
         if negated(copula):
             return None
-        reported = _child(copula, "ccomp")
+        reported = child(copula, "ccomp")
         start, end = _clause(copula, None)
     else:
         reported = next((c for c in noun.children if c.dep_ in ("acl", "ccomp")
@@ -254,7 +250,7 @@ def _accuses(act: Token, reported: Token | None) -> bool:
     """Whether a claim accuses (:attr:`SpeechAct.accusation`)."""
     if act.lemma_.lower() in ACCUSATION_LEMMAS or reported is None:
         return True
-    doer = _child(reported, *_SUBJECTS)
+    doer = child(reported, *_SUBJECTS)
     return doer is not None and doer.pos_ != "PRON" and party_span(doer) is not None
 
 
